@@ -1,0 +1,81 @@
+"""Placard: advocacy campaigns, petitions, events and mailing lists."""
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None):
+    """Build the application. ``config`` (a mapping) overrides every other source."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("PLACARD_INSTANCE_PATH") \
+        or str(ROOT / "instance")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder="static")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from campaign import config as settings
+
+    app.config.update(settings.load(app.instance_path, config))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    _register_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+
+    from campaign.cli import register_commands
+    from campaign.errors import register_error_handlers
+    from campaign.petitions.views import sign_form_after_csrf_failure
+    from campaign.templating import register_template_helpers
+
+    register_error_handlers(app, on_csrf_error=lambda error: sign_form_after_csrf_failure())
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def _register_extensions(app):
+    from campaign import jobs
+    from campaign.database import configure_sqlite
+    from campaign.extensions import babel, csrf, db, limiter, migrate
+    from campaign.i18n import select_locale
+
+    db.init_app(app)
+    configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_KEY_PREFIX"] = app.config.get("RATELIMIT_KEY_PREFIX", "placard")
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    jobs.init_app(app)
+
+
+def _register_blueprints(app):
+    from campaign.campaigns.views import bp as campaigns_bp
+    from campaign.health import bp as health_bp
+    from campaign.i18n import bp as i18n_bp
+    from campaign.mail.views import bp as devmail_bp
+    from campaign.petitions.views import bp as petitions_bp
+    from campaign.signatures.views import bp as signatures_bp
+
+    for blueprint in (campaigns_bp, petitions_bp, signatures_bp, health_bp, i18n_bp,
+                      devmail_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_request_hooks(app):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from campaign.security_headers import add_security_headers
+
+    if app.config["TRUSTED_PROXIES"]:
+        count = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    app.after_request(add_security_headers)

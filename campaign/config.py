@@ -1,0 +1,166 @@
+"""Settings: embedded defaults, then ``instance/config.py``, then the environment,
+then the mapping passed to ``create_app`` (tests).
+
+Every name read here is listed, with its default, in ``.env.example``.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+# Secret keys that must never reach production: the documented placeholder and
+# anything that looks like one.
+PLACEHOLDER_SECRET_KEYS = {"", "change-me", "dev", "secret", "changeme"}
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _normalise_database_url(url):
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def defaults():
+    """The embedded defaults: SQLite, in-process tasks, a file outbox."""
+    return {
+        "PLACARD_MODE": "embedded",
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///placard.sqlite",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        "TASKS_EAGER": True,
+        "MAIL_TRANSPORT": "outbox",
+        "MAIL_FROM": "Placard <noreply@placard.localhost>",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": 25,
+        "SMTP_USERNAME": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_STARTTLS": False,
+        "SMTP_TIMEOUT": 10,
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        "CONFIRM_TOKEN_HOURS": 72,
+        "PENDING_SIGNATURE_DAYS": 30,
+        "RESEND_INTERVAL_SECONDS": 60,
+        "OUTBOX_SWEEP_SECONDS": 30,
+        "OUTBOX_SWEEP_MIN_AGE_SECONDS": 60,
+        "RECOUNT_SECONDS": 300,
+        "SIGN_RATE_LIMIT": "20 per minute; 200 per hour",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BROKER_PUBLISH_TIMEOUT": 2.0,
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": False,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ("en", "fr_CA"),
+        "ORGANISATION_NAME": "Placard",
+        "TRUSTED_PROXIES": 0,
+        "LOG_LEVEL": "INFO",
+    }
+
+
+def from_environment():
+    """Settings given in the environment, converted to their types."""
+    env = os.environ
+    found = {}
+    database_url = env.get("DATABASE_URL")
+    if database_url:
+        found["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(database_url)
+    redis_url = env.get("REDIS_URL")
+    if redis_url:
+        found["REDIS_URL"] = redis_url
+    mode = env.get("PLACARD_MODE") or ("production" if redis_url else None)
+    if mode:
+        found["PLACARD_MODE"] = mode
+    for name in ("SECRET_KEY", "CELERY_BROKER_URL", "MAIL_FROM", "SMTP_HOST", "SMTP_USERNAME",
+                 "SMTP_PASSWORD", "PUBLIC_URL", "SIGN_RATE_LIMIT", "RATELIMIT_STORAGE_URI",
+                 "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL"):
+        if env.get(name):
+            found[name] = env[name]
+    for name in ("SMTP_PORT", "SMTP_TIMEOUT", "CONFIRM_TOKEN_HOURS", "PENDING_SIGNATURE_DAYS",
+                 "RESEND_INTERVAL_SECONDS", "OUTBOX_SWEEP_SECONDS", "OUTBOX_SWEEP_MIN_AGE_SECONDS",
+                 "RECOUNT_SECONDS", "TRUSTED_PROXIES"):
+        if env.get(name):
+            found[name] = _env_int(name, None)
+    if env.get("BROKER_PUBLISH_TIMEOUT"):
+        found["BROKER_PUBLISH_TIMEOUT"] = float(env["BROKER_PUBLISH_TIMEOUT"])
+    for name in ("SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TASKS_EAGER"):
+        if env.get(name):
+            found[name] = _env_bool(name, False)
+    return found
+
+
+def load(instance_path, overrides=None):
+    """Merge every source of settings, derive the rest and refuse unsafe production set-ups."""
+    config = defaults()
+    explicit = {}
+    instance_file = Path(instance_path) / "config.py"
+    if instance_file.exists():
+        namespace = {}
+        exec(compile(instance_file.read_text(), str(instance_file), "exec"), namespace)  # noqa: S102
+        explicit.update({k: v for k, v in namespace.items() if k.isupper()})
+    explicit.update(from_environment())
+    explicit.update(overrides or {})
+    config.update(explicit)
+
+    production = config["PLACARD_MODE"] == "production"
+    if "TASKS_EAGER" not in explicit:
+        config["TASKS_EAGER"] = not production
+    if "MAIL_TRANSPORT" not in explicit:
+        config["MAIL_TRANSPORT"] = "smtp" if production else "outbox"
+    if not config.get("CELERY_BROKER_URL"):
+        config["CELERY_BROKER_URL"] = config.get("REDIS_URL") or "memory://"
+    if "RATELIMIT_STORAGE_URI" not in explicit and config.get("REDIS_URL"):
+        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
+    config.setdefault("OUTBOX_DIR", os.path.join(instance_path, "outbox"))
+
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        # The busy timeout makes a second writer wait its turn instead of failing
+        # with "database is locked"; WAL itself is switched on at connect time.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    else:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_recycle": 1800,
+            **config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        }
+
+    secret = config.get("SECRET_KEY")
+    if production:
+        if not secret or secret.lower() in PLACEHOLDER_SECRET_KEYS or len(secret) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a long random value in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+    elif not secret:
+        config["SECRET_KEY"] = _instance_secret_key(instance_path)
+    if "SESSION_COOKIE_SECURE" not in explicit:
+        config["SESSION_COOKIE_SECURE"] = config["PUBLIC_URL"].startswith("https://")
+    return config
+
+
+def _instance_secret_key(instance_path):
+    """A key generated once into the instance folder, so sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

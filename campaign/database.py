@@ -1,0 +1,47 @@
+"""Engine set-up for the embedded SQLite database.
+
+WAL mode lets page views read while a signer writes. A transaction that will
+write starts with ``BEGIN IMMEDIATE``: it takes the write lock at once and so
+waits its turn (the busy timeout) instead of failing with "database is locked"
+when another writer committed after it began reading.
+"""
+
+import contextvars
+import sqlite3
+
+from flask import request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+# True unless the current request only reads (GET/HEAD/OPTIONS).
+write_intent = contextvars.ContextVar("placard_sqlite_write_intent", default=True)
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_connection, connection_record):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Let SQLAlchemy's "begin" event below issue BEGIN, so savepoints and
+    # BEGIN IMMEDIATE work (the driver's own transaction handling allows neither).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _on_begin(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def configure_sqlite(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+
+    @app.before_request
+    def _declare_write_intent():
+        write_intent.set(request.method not in {"GET", "HEAD", "OPTIONS"})

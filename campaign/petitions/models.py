@@ -1,0 +1,51 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.campaigns.models import CampaignStatus, enum_column
+from campaign.db import TimestampMixin, UTCDateTime
+from campaign.extensions import db
+
+# Confirmations add to one of these rows at random, so a surge of signers does
+# not queue on a single hot counter row; a page sums them with one indexed read.
+COUNT_SHARDS = 16
+
+
+class PetitionStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Petition(TimestampMixin, db.Model):
+    __tablename__ = "petitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"),
+                                             index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    goal: Mapped[int] = mapped_column(Integer, default=1000)
+    status: Mapped[PetitionStatus] = mapped_column(
+        enum_column(PetitionStatus, "petition_status"), default=PetitionStatus.OPEN)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    campaign = relationship("Campaign", back_populates="petitions")
+
+    def is_open(self, now):
+        """Open to new signatures: open, before its deadline, in a published campaign."""
+        return (self.status == PetitionStatus.OPEN
+                and (self.deadline_at is None or now < self.deadline_at)
+                and self.campaign.status == CampaignStatus.PUBLISHED)
+
+
+class PetitionCountShard(db.Model):
+    __tablename__ = "petition_count_shards"
+
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    confirmed: Mapped[int] = mapped_column(Integer, default=0)

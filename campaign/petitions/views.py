@@ -1,0 +1,106 @@
+"""Public petition pages and the sign action."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+
+from campaign.extensions import db, limiter
+from campaign.petitions.services import confirmed_counts, displayed_goal, find_visible_petition
+from campaign.signatures.forms import SignForm
+from campaign.signatures.services import PetitionClosed, SignerDetails, sign_petition
+
+bp = Blueprint("petitions", __name__)
+
+
+def get_visible_petition_or_404(slug):
+    petition = find_visible_petition(slug)
+    if petition is None:
+        abort(404)
+    return petition
+
+
+def sign_form_for(petition, **kwargs):
+    """The sign form of one petition; its prefix keeps field ids unique on a page with several.
+
+    Without ``formdata`` it reads the request's form, as Flask-WTF does."""
+    return SignForm(prefix=f"p{petition.id}", **kwargs)
+
+
+def render_petition(petition, form, status=200, notice=None):
+    counts = confirmed_counts([petition.id])
+    return render_template("petitions/show.html", petition=petition, campaign=petition.campaign,
+                           form=form, count=counts[petition.id], notice=notice,
+                           goal=displayed_goal(counts[petition.id], petition.goal)), status
+
+
+def _sign_rate_limit():
+    return current_app.config["SIGN_RATE_LIMIT"]
+
+
+@bp.get("/petitions/<slug>")
+def show(slug):
+    petition = get_visible_petition_or_404(slug)
+    return render_petition(petition, sign_form_for(petition, source=request.args.get("source", "")))
+
+
+@bp.post("/petitions/<slug>/sign")
+@limiter.limit(_sign_rate_limit)
+def sign(slug):
+    petition = get_visible_petition_or_404(slug)
+    form = sign_form_for(petition)
+    if not form.validate_on_submit():
+        return render_petition(petition, form, status=422)
+    if form.is_bot:
+        # Look like success, so the bot learns nothing; store nothing.
+        return redirect(url_for(".check_email", slug=slug), 303)
+    details = SignerDetails(
+        first_name=form.first_name.data, last_name=form.last_name.data, email=form.email.data,
+        postal_code=form.postal_code.data, country=form.country.data, comment=form.comment.data,
+        wants_updates=form.wants_updates.data,
+        consent_wording=str(form.wants_updates.label.text) if form.wants_updates.data else "",
+        source=form.source.data or "web", locale=str(get_locale()),
+        ip_address=request.remote_addr)
+    try:
+        sign_petition(petition, details)
+    except PetitionClosed:
+        db.session.rollback()
+        return render_petition(petition, form, status=409)
+    db.session.commit()
+    session["signed_email"] = details.email
+    return redirect(url_for(".check_email", slug=slug), 303)
+
+
+@bp.get("/petitions/<slug>/check-email")
+def check_email(slug):
+    petition = get_visible_petition_or_404(slug)
+    return render_template("signatures/check_email.html", petition=petition,
+                           campaign=petition.campaign, email=session.get("signed_email"))
+
+
+@bp.get("/petitions/<slug>/thanks")
+def thanks(slug):
+    petition = get_visible_petition_or_404(slug)
+    count = confirmed_counts([petition.id])[petition.id]
+    return render_template("signatures/thanks.html", petition=petition, campaign=petition.campaign,
+                           count=count, goal=displayed_goal(count, petition.goal),
+                           first_name=session.pop("confirmed_first_name", None),
+                           share_url=url_for(".show", slug=slug, _external=True))
+
+
+def sign_form_after_csrf_failure():
+    """On a sign form whose security token was missing or stale: the same form, filled in
+    as sent, with a fresh token and a word of explanation."""
+    slug = (request.view_args or {}).get("slug")
+    petition = find_visible_petition(slug) if slug else None
+    if petition is None:
+        return None
+    form = sign_form_for(petition, formdata=request.form)
+    return render_petition(petition, form, status=400, notice="csrf")

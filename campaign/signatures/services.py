@@ -1,0 +1,285 @@
+"""Signing a petition and confirming the signature by email (double opt-in)."""
+
+import dataclasses
+from datetime import timedelta
+from enum import StrEnum
+
+from flask import current_app, url_for
+from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from campaign.db import insert_ignoring_conflicts, utcnow
+from campaign.errors import DomainError
+from campaign.extensions import db
+from campaign.mail.models import EmailStatus, OutboundEmail
+from campaign.mail.services import queue_email
+from campaign.mailing.models import Subscription
+from campaign.mailing.services import record_consent
+from campaign.petitions.services import change_confirmed_count
+from campaign.security import hash_token, ip_hash, new_token
+from campaign.signatures.models import Signature, SignatureStatus, Supporter
+
+
+class PetitionClosed(DomainError):
+    status_code = 409
+
+
+class TokenInvalid(DomainError):
+    """No pending or confirmed signature has this token (mistyped, forged, or discarded)."""
+
+    status_code = 404
+
+
+class TokenExpired(DomainError):
+    status_code = 410
+
+    def __init__(self, signature):
+        super().__init__("confirmation link expired")
+        self.signature = signature
+
+
+@dataclasses.dataclass(frozen=True)
+class SignerDetails:
+    """What a visitor typed into the sign form, already cleaned and validated for shape."""
+
+    first_name: str
+    last_name: str
+    email: str
+    postal_code: str
+    country: str
+    comment: str = ""
+    wants_updates: bool = False
+    consent_wording: str = ""
+    source: str = ""
+    locale: str = "en"
+    ip_address: str | None = None
+
+
+class SignOutcome(StrEnum):
+    CREATED = "created"            # a new pending signature; confirmation email queued
+    REMINDED = "reminded"          # still pending: a fresh confirmation link was sent
+    ALREADY_SIGNED = "already_signed"  # confirmed before: the email says so
+    THROTTLED = "throttled"        # an email went out moments ago: nothing more sent
+    NOT_COUNTED = "not_counted"    # invalidated by organizers: nothing sent
+
+
+def sign_petition(petition, details, *, now=None):
+    """Record ``details`` as a pending signature of ``petition`` and queue its confirmation.
+
+    Never creates a second signature for the same person and petition. Whatever
+    happened before, the caller shows the same "check your email" page, so the
+    page never tells a stranger whether an address has signed; the email says
+    so instead. Raises :class:`PetitionClosed`. Flushes; the caller commits.
+    """
+    now = now or utcnow()
+    if not petition.is_open(now):
+        raise PetitionClosed("petition closed")
+    supporter_id = _find_or_create_supporter_id(details)
+    token, token_hash = new_token()
+    signature_id = insert_ignoring_conflicts(Signature, {
+        "petition_id": petition.id, "supporter_id": supporter_id,
+        "status": SignatureStatus.PENDING, "first_name": details.first_name,
+        "last_name": details.last_name, "postal_code": details.postal_code,
+        "country": details.country, "comment": details.comment,
+        "wants_updates": details.wants_updates, "consent_wording": details.consent_wording,
+        "source": details.source, "locale": details.locale,
+        "ip_hash": ip_hash(details.ip_address), "confirm_token_hash": token_hash,
+        "token_issued_at": now, "last_emailed_at": now, "created_at": now, "updated_at": now,
+    }, returning=Signature.id)
+    if signature_id is not None:
+        _queue_confirmation(petition, details.email, details.first_name, details.locale, token)
+        return SignOutcome.CREATED
+
+    signature = db.session.scalars(
+        select(Signature).where(Signature.petition_id == petition.id,
+                                Signature.supporter_id == supporter_id).with_for_update()
+    ).one()
+    return _answer_repeat_signature(petition, signature, details, now)
+
+
+def _find_or_create_supporter_id(details):
+    email_key = details.email.lower()
+    values = {"email": details.email, "email_key": email_key, "locale": details.locale,
+              "created_at": utcnow(), "updated_at": utcnow()}
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # One statement whether or not the supporter exists, race-free: the no-op
+    # update makes RETURNING hand back the existing row's id too.
+    statement = insert(Supporter).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Supporter.email_key], set_={"email_key": statement.excluded.email_key}
+    ).returning(Supporter.id)
+    return db.session.execute(statement).scalar_one()
+
+
+def _answer_repeat_signature(petition, signature, details, now):
+    interval = timedelta(seconds=current_app.config["RESEND_INTERVAL_SECONDS"])
+    if signature.status == SignatureStatus.INVALIDATED:
+        return SignOutcome.NOT_COUNTED
+    if signature.last_emailed_at and now - signature.last_emailed_at < interval:
+        # A double click, or a reload of the form: one email is enough.
+        return SignOutcome.THROTTLED
+    signature.last_emailed_at = now
+    if signature.status == SignatureStatus.CONFIRMED:
+        queue_email("already_signed", details.email, "already_signed", details.locale,
+                    petition=petition, campaign=petition.campaign,
+                    first_name=signature.first_name, petition_url=_public_url(
+                        "petitions.show", slug=petition.slug))
+        return SignOutcome.ALREADY_SIGNED
+    # Still pending: the latest details win (the signer may have fixed a typo),
+    # and only the newest link works.
+    for field in ("first_name", "last_name", "postal_code", "country", "comment",
+                  "wants_updates", "consent_wording", "source", "locale"):
+        setattr(signature, field, getattr(details, field))
+    signature.ip_hash = ip_hash(details.ip_address)
+    token, signature.confirm_token_hash = new_token()
+    signature.token_issued_at = now
+    _queue_confirmation(petition, details.email, details.first_name, details.locale, token)
+    return SignOutcome.REMINDED
+
+
+def _queue_confirmation(petition, email, first_name, locale, token):
+    queue_email("signature_confirmation", email, "signature_confirmation", locale,
+                petition=petition, campaign=petition.campaign, first_name=first_name,
+                confirm_url=_public_url("signatures.confirm", token=token),
+                discard_url=_public_url("signatures.discard", token=token),
+                hours=current_app.config["CONFIRM_TOKEN_HOURS"])
+
+
+def _public_url(endpoint, **values):
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def find_signature_by_token(token):
+    """The signature a confirmation link points to, or None. Does not check expiry."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalars(
+        select(Signature).where(Signature.confirm_token_hash == hash_token(token))
+    ).one_or_none()
+
+
+def token_has_expired(signature, now):
+    lifetime = timedelta(hours=current_app.config["CONFIRM_TOKEN_HOURS"])
+    return signature.token_issued_at is None or now >= signature.token_issued_at + lifetime
+
+
+def confirm_signature(token, *, now=None):
+    """Confirm the signature behind ``token`` and count it.
+
+    Idempotent: confirming again returns the signature unchanged and counts
+    nothing. Records mailing-list consent if the signer ticked the box. Raises
+    :class:`TokenInvalid`, :class:`TokenExpired` or :class:`PetitionClosed`.
+    Flushes; the caller commits.
+    """
+    now = now or utcnow()
+    signature = db.session.scalars(
+        select(Signature).where(Signature.confirm_token_hash == hash_token(token or ""))
+        .with_for_update()
+    ).one_or_none()
+    if signature is None or signature.status == SignatureStatus.INVALIDATED:
+        raise TokenInvalid("unknown confirmation link")
+    if signature.status == SignatureStatus.CONFIRMED:
+        return signature
+    if token_has_expired(signature, now):
+        raise TokenExpired(signature)
+    petition = signature.petition
+    if not petition.is_open(now):
+        raise PetitionClosed("petition closed")
+
+    signature.status = SignatureStatus.CONFIRMED
+    signature.confirmed_at = now
+    supporter = signature.supporter
+    # Only a confirmed address may change what the supporter's record says.
+    supporter.first_name = signature.first_name
+    supporter.last_name = signature.last_name
+    supporter.postal_code = signature.postal_code
+    supporter.country = signature.country
+    supporter.locale = signature.locale
+    change_confirmed_count(petition.id, +1)
+    if signature.wants_updates:
+        record_consent(supporter, petition.campaign, signature.consent_wording,
+                       source=f"petition:{petition.slug}", now=now)
+    return signature
+
+
+def discard_pending_signature(token):
+    """Delete the pending signature behind ``token`` ("this wasn't me").
+
+    A confirmed signature is not touched. Removes the supporter too when
+    nothing else of theirs remains. Returns True if something was discarded.
+    The caller commits.
+    """
+    signature = db.session.scalars(
+        select(Signature).where(Signature.confirm_token_hash == hash_token(token or ""))
+        .with_for_update()
+    ).one_or_none()
+    if signature is None or signature.status != SignatureStatus.PENDING:
+        return False
+    supporter_id = signature.supporter_id
+    db.session.delete(signature)
+    db.session.flush()
+    _delete_supporters_without_records([supporter_id])
+    return True
+
+
+def reissue_confirmation(token, *, now=None):
+    """Send a fresh link for the pending signature behind an expired ``token``.
+
+    The new link goes to the address that signed, so asking reveals nothing.
+    Raises :class:`TokenInvalid` when there is no pending signature to confirm,
+    and :class:`PetitionClosed`. The caller commits.
+    """
+    now = now or utcnow()
+    signature = db.session.scalars(
+        select(Signature).where(Signature.confirm_token_hash == hash_token(token or ""))
+        .with_for_update()
+    ).one_or_none()
+    if signature is None or signature.status != SignatureStatus.PENDING:
+        raise TokenInvalid("nothing to confirm")
+    petition = signature.petition
+    if not petition.is_open(now):
+        raise PetitionClosed("petition closed")
+    interval = timedelta(seconds=current_app.config["RESEND_INTERVAL_SECONDS"])
+    if signature.last_emailed_at and now - signature.last_emailed_at < interval:
+        return signature
+    new, signature.confirm_token_hash = new_token()
+    signature.token_issued_at = now
+    signature.last_emailed_at = now
+    _queue_confirmation(petition, signature.supporter.email, signature.first_name,
+                        signature.locale, new)
+    return signature
+
+
+def purge_expired_signatures(*, now=None):
+    """Delete what is no longer needed: signatures never confirmed within the
+    allowed days, supporters left with nothing, and old sent or failed emails.
+
+    Idempotent; the caller commits. Returns how many signatures were deleted.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["PENDING_SIGNATURE_DAYS"])
+    supporter_ids = db.session.scalars(
+        select(Signature.supporter_id).where(Signature.status == SignatureStatus.PENDING,
+                                             Signature.created_at < cutoff)
+    ).all()
+    deleted = db.session.execute(
+        delete(Signature).where(Signature.status == SignatureStatus.PENDING,
+                                Signature.created_at < cutoff)
+    ).rowcount
+    _delete_supporters_without_records(supporter_ids)
+    db.session.execute(
+        delete(OutboundEmail).where(OutboundEmail.status != EmailStatus.PENDING,
+                                    OutboundEmail.updated_at < cutoff))
+    return deleted
+
+
+def _delete_supporters_without_records(supporter_ids):
+    if not supporter_ids:
+        return
+    db.session.execute(
+        delete(Supporter).where(
+            Supporter.id.in_(set(supporter_ids)),
+            ~exists().where(Signature.supporter_id == Supporter.id),
+            ~exists().where(Subscription.supporter_id == Supporter.id),
+        ).execution_options(synchronize_session=False))
