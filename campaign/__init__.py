@@ -21,6 +21,8 @@ def create_app(config=None):
 
     app.config.update(settings.load(app.instance_path, config))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # Alembic announces each of its plugins at INFO on every command.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     _register_extensions(app)
     _register_blueprints(app)

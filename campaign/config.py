@@ -8,6 +8,8 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.pool import StaticPool
+
 # Secret keys that must never reach production: the documented placeholder and
 # anything that looks like one.
 PLACEHOLDER_SECRET_KEYS = {"", "change-me", "dev", "secret", "changeme"}
@@ -42,6 +44,8 @@ def defaults():
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "REDIS_URL": "",
         "CELERY_BROKER_URL": "",
+        "CELERY_QUEUE": "placard",
+        "CELERY_VISIBILITY_TIMEOUT": 3600,
         "TASKS_EAGER": True,
         "MAIL_TRANSPORT": "outbox",
         "MAIL_FROM": "Placard <noreply@placard.localhost>",
@@ -89,12 +93,12 @@ def from_environment():
         found["PLACARD_MODE"] = mode
     for name in ("SECRET_KEY", "CELERY_BROKER_URL", "MAIL_FROM", "SMTP_HOST", "SMTP_USERNAME",
                  "SMTP_PASSWORD", "PUBLIC_URL", "SIGN_RATE_LIMIT", "RATELIMIT_STORAGE_URI",
-                 "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL"):
+                 "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL", "CELERY_QUEUE"):
         if env.get(name):
             found[name] = env[name]
     for name in ("SMTP_PORT", "SMTP_TIMEOUT", "CONFIRM_TOKEN_HOURS", "PENDING_SIGNATURE_DAYS",
                  "RESEND_INTERVAL_SECONDS", "OUTBOX_SWEEP_SECONDS", "OUTBOX_SWEEP_MIN_AGE_SECONDS",
-                 "RECOUNT_SECONDS", "TRUSTED_PROXIES"):
+                 "RECOUNT_SECONDS", "TRUSTED_PROXIES", "CELERY_VISIBILITY_TIMEOUT"):
         if env.get(name):
             found[name] = _env_int(name, None)
     if env.get("BROKER_PUBLISH_TIMEOUT"):
@@ -133,7 +137,11 @@ def load(instance_path, overrides=None):
     if uri.startswith("sqlite"):
         # The busy timeout makes a second writer wait its turn instead of failing
         # with "database is locked"; WAL itself is switched on at connect time.
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+        options = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        if uri in {"sqlite://", "sqlite:///:memory:"}:
+            # One shared connection, or each session would see its own empty database.
+            options["poolclass"] = StaticPool
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, **explicit.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     else:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_recycle": 1800,

@@ -113,8 +113,6 @@ def celery_client(app):
 
 def init_app(app):
     """Hook dispatch onto every session's commit and rollback (once per process)."""
-    app.config.setdefault("CELERY_QUEUE", "placard")
-    app.config.setdefault("CELERY_VISIBILITY_TIMEOUT", 3600)
     if not event.contains(SessionClass, "after_commit", _after_commit):
         event.listen(SessionClass, "after_commit", _after_commit)
         event.listen(SessionClass, "after_rollback", _after_rollback)

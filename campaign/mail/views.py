@@ -33,7 +33,8 @@ def _read(path):
 
 def _linkify(text):
     escaped = str(escape(text))
-    return Markup(_URL.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>', escaped))
+    linked = _URL.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>', escaped)
+    return Markup(linked)  # noqa: S704 - escaped first; the URLs matched contain no quote or <
 
 
 @bp.get("/")
@@ -73,5 +74,6 @@ def show_html(message_id):
         abort(404)
     response = current_app.response_class(html.get_content(), mimetype="text/html")
     # Shown as the recipient would see it, but unable to run anything here.
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Content-Security-Policy"] = (
+        "sandbox; default-src 'none'; style-src 'unsafe-inline'")
     return response

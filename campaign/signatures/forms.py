@@ -1,11 +1,13 @@
-"""The sign form: shape only. Whether the petition is open or already signed is the service's call."""
+"""The sign form: shape only.
+
+Whether the petition is open or already signed is the service's call."""
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from campaign.i18n import country_choices
 from campaign.text import clean_line, clean_paragraphs, has_control_characters
@@ -17,7 +19,8 @@ COMMENT_MAX = 1000
 def _no_control_characters(allow_newlines=False):
     def check(form, field):
         if field.data and has_control_characters(field.data, allow_newlines=allow_newlines):
-            raise ValidationError(_l("Please remove the invisible control characters from this field."))
+            raise ValidationError(
+                _l("Please remove the invisible control characters from this field."))
     return check
 
 
@@ -29,7 +32,8 @@ def _valid_email(form, field):
         # the confirmation email never arriving, and the page says to check it.
         result = validate_email(field.data, check_deliverability=False)
     except EmailNotValidError as error:
-        raise ValidationError(_l("This email address is not valid: %(reason)s", reason=str(error))) from None
+        raise ValidationError(
+            _l("This email address is not valid: %(reason)s", reason=str(error))) from None
     field.data = result.normalized
 
 
@@ -42,35 +46,36 @@ class CountryField(SelectField):
 class SignForm(FlaskForm):
     first_name = StringField(
         _l("First name"), filters=[clean_line],
-        validators=[InputRequired(_l("Please enter your first name.")),
+        validators=[DataRequired(_l("Please enter your first name.")),
                     Length(max=NAME_MAX, message=_l("Please keep this under %(max)d characters.",
                                                      max=NAME_MAX)),
                     _no_control_characters()])
     last_name = StringField(
         _l("Last name"), filters=[clean_line],
-        validators=[InputRequired(_l("Please enter your last name.")),
+        validators=[DataRequired(_l("Please enter your last name.")),
                     Length(max=NAME_MAX, message=_l("Please keep this under %(max)d characters.",
                                                      max=NAME_MAX)),
                     _no_control_characters()])
     email = EmailField(
         _l("Email"), filters=[clean_line],
-        validators=[InputRequired(_l("Please enter your email address.")),
+        validators=[DataRequired(_l("Please enter your email address.")),
                     Length(max=254, message=_l("This email address is too long.")),
                     _no_control_characters(), _valid_email])
     postal_code = StringField(
         _l("Postal code"), filters=[lambda value: clean_line(value).upper()],
-        validators=[InputRequired(_l("Please enter your postal code.")),
+        validators=[DataRequired(_l("Please enter your postal code.")),
                     Length(max=16, message=_l("Please keep this under %(max)d characters.", max=16)),
                     Regexp(r"^[0-9A-Z][0-9A-Z \-]*$",
                            message=_l("A postal code has only letters, digits, spaces and hyphens."))])
     country = CountryField(
         _l("Country"),
-        validators=[InputRequired(_l("Please choose your country."))])
+        validators=[DataRequired(_l("Please choose your country."))])
     comment = TextAreaField(
         _l("Comment (optional)"), filters=[clean_paragraphs],
         validators=[Optional(),
-                    Length(max=COMMENT_MAX, message=_l("Please keep your comment under %(max)d characters.",
-                                                       max=COMMENT_MAX)),
+                    Length(max=COMMENT_MAX,
+                           message=_l("Please keep your comment under %(max)d characters.",
+                                      max=COMMENT_MAX)),
                     _no_control_characters(allow_newlines=True)])
     wants_updates = BooleanField(_l("Keep me informed about this campaign"), default=False)
     source = HiddenField(filters=[lambda value: clean_line(value)[:100]])

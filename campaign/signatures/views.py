@@ -20,6 +20,15 @@ from campaign.signatures.services import (
 bp = Blueprint("signatures", __name__)
 
 
+@bp.after_request
+def keep_tokens_private(response):
+    # The token is in this page's address: never pass it on in a Referer
+    # header, and never keep the page in a shared cache.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _problem_page(kind, signature=None, token=None, status=400):
     petition = signature.petition if signature is not None else None
     return render_template("signatures/link_problem.html", kind=kind, petition=petition,
