@@ -62,6 +62,7 @@ def defaults():
         "OUTBOX_SWEEP_SECONDS": 30,
         "OUTBOX_SWEEP_MIN_AGE_SECONDS": 60,
         "RECOUNT_SECONDS": 300,
+        "PAGE_CACHE_SECONDS": 5,
         "SIGN_RATE_LIMIT": "20 per minute; 200 per hour",
         "RATELIMIT_STORAGE_URI": "memory://",
         "BROKER_PUBLISH_TIMEOUT": 2.0,
@@ -98,7 +99,8 @@ def from_environment():
             found[name] = env[name]
     for name in ("SMTP_PORT", "SMTP_TIMEOUT", "CONFIRM_TOKEN_HOURS", "PENDING_SIGNATURE_DAYS",
                  "RESEND_INTERVAL_SECONDS", "OUTBOX_SWEEP_SECONDS", "OUTBOX_SWEEP_MIN_AGE_SECONDS",
-                 "RECOUNT_SECONDS", "TRUSTED_PROXIES", "CELERY_VISIBILITY_TIMEOUT"):
+                 "RECOUNT_SECONDS", "TRUSTED_PROXIES", "CELERY_VISIBILITY_TIMEOUT",
+                 "PAGE_CACHE_SECONDS"):
         if env.get(name):
             found[name] = _env_int(name, None)
     if env.get("BROKER_PUBLISH_TIMEOUT"):

@@ -22,6 +22,7 @@ def unit_config(tmp_path, **overrides):
         "SIGN_RATE_LIMIT": "1000 per minute",
         "RATELIMIT_STORAGE_URI": "memory://",
         "WTF_CSRF_ENABLED": False,
+        "PAGE_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     return config

@@ -13,6 +13,7 @@ from flask import (
 from flask_babel import get_locale
 
 from campaign.extensions import db, limiter
+from campaign.pagecache import render_public_page
 from campaign.petitions.services import confirmed_counts, displayed_goal, find_visible_petition
 from campaign.signatures.forms import SignForm
 from campaign.signatures.services import PetitionClosed, SignerDetails, sign_petition
@@ -34,11 +35,16 @@ def sign_form_for(petition, **kwargs):
     return SignForm(prefix=f"p{petition.id}", **kwargs)
 
 
-def render_petition(petition, form, status=200, notice=None):
-    counts = confirmed_counts([petition.id])
-    return render_template("petitions/show.html", petition=petition, campaign=petition.campaign,
-                           form=form, count=counts[petition.id], notice=notice,
-                           goal=displayed_goal(counts[petition.id], petition.goal)), status
+def _petition_context(petition, form, notice=None):
+    count = confirmed_counts([petition.id])[petition.id]
+    return {"petition": petition, "campaign": petition.campaign, "form": form, "count": count,
+            "notice": notice, "goal": displayed_goal(count, petition.goal)}
+
+
+def render_petition(petition, form, status, notice=None):
+    """The petition page with this visitor's own form (errors, typed values): never cached."""
+    return render_public_page("petitions/show.html", status=status, cacheable=False,
+                              **_petition_context(petition, form, notice))
 
 
 def _sign_rate_limit():
@@ -47,8 +53,12 @@ def _sign_rate_limit():
 
 @bp.get("/petitions/<slug>")
 def show(slug):
-    petition = get_visible_petition_or_404(slug)
-    return render_petition(petition, sign_form_for(petition, source=request.args.get("source", "")))
+    def load():
+        petition = get_visible_petition_or_404(slug)
+        form = sign_form_for(petition, formdata=None, source=request.args.get("source", ""))
+        return _petition_context(petition, form)
+
+    return render_public_page("petitions/show.html", load=load)
 
 
 @bp.post("/petitions/<slug>/sign")

@@ -1,5 +1,6 @@
 """Configuration, error pages, languages, probes, security headers and the developer's outbox."""
 
+import re
 import time
 
 import pytest
@@ -182,3 +183,23 @@ def test_the_developers_outbox_does_not_exist_in_production(make_app):
     app = make_app(PLACARD_MODE="production", MAIL_TRANSPORT="smtp", TASKS_EAGER=False,
                    CELERY_BROKER_URL="memory://")
     assert app.test_client().get("/dev/mail/").status_code == 404
+
+
+def test_public_pages_are_reused_for_a_few_seconds_with_each_visitors_own_token(make_app):
+    app = make_app(PAGE_CACHE_SECONDS=60, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        petition_id = make_petition(slug="cached", title="Before").id
+        db.session.commit()
+    first, second = app.test_client(), app.test_client()
+    page_one = first.get("/petitions/cached").text
+    with app.app_context():
+        from campaign.petitions.models import Petition
+
+        db.session.get(Petition, petition_id).title = "After"
+        db.session.commit()
+    page_two = second.get("/petitions/cached").text
+    token = re.compile(r'csrf_token" type="hidden" value="([^"]+)"')
+    assert "Before" in page_two, "the page should come from the cache"
+    assert token.search(page_one).group(1) != token.search(page_two).group(1)
+    assert "__placard_csrf_token__" not in page_two
+    assert "After" in second.get("/petitions/cached?lang=other").text
