@@ -116,6 +116,7 @@ def stack(database_url, redis_url, smtp, tmp_path_factory):
         "RESEND_INTERVAL_SECONDS": "0",
         "OUTBOX_SWEEP_SECONDS": "1",
         "OUTBOX_SWEEP_MIN_AGE_SECONDS": "2",
+        "PAGE_CACHE_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
     })
     processes = []

@@ -140,10 +140,14 @@ def _start_cluster(bindir: str, tmp: str, owner: pwd.struct_passwd | None) -> in
         init = subprocess.run(
             [
                 os.path.join(bindir, "initdb"),
-                "--pgdata", data,
-                "--username", "postgres",
-                "--auth", "trust",
-                "--encoding", "UTF8",
+                "--pgdata",
+                data,
+                "--username",
+                "postgres",
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
                 *locale_args,
                 "--no-sync",
             ],
@@ -155,9 +159,7 @@ def _start_cluster(bindir: str, tmp: str, owner: pwd.struct_passwd | None) -> in
         if init.returncode == 0:
             break
     else:
-        raise ServiceUnavailable(
-            f"PostgreSQL: initdb failed in {tmp}:\n{init.stdout}{init.stderr}"
-        )
+        raise ServiceUnavailable(f"PostgreSQL: initdb failed in {tmp}:\n{init.stdout}{init.stderr}")
     with open(os.path.join(data, "postgresql.conf"), "a", encoding="utf-8") as conf:
         # Durability is pointless for a cluster deleted after the run and
         # fsync dominates test time otherwise.
@@ -178,10 +180,15 @@ def _start_cluster(bindir: str, tmp: str, owner: pwd.struct_passwd | None) -> in
         start = subprocess.run(
             [
                 os.path.join(bindir, "pg_ctl"),
-                "--pgdata", data,
-                "--log", log,
-                "--options", f"-p {port}",
-                "--wait", "--timeout", "60",
+                "--pgdata",
+                data,
+                "--log",
+                log,
+                "--options",
+                f"-p {port}",
+                "--wait",
+                "--timeout",
+                "60",
                 "start",
             ],
             cwd=tmp,
@@ -192,16 +199,14 @@ def _start_cluster(bindir: str, tmp: str, owner: pwd.struct_passwd | None) -> in
         if start.returncode == 0:
             return port
     raise ServiceUnavailable(
-        f"PostgreSQL: throwaway cluster in {tmp} did not start:\n"
-        f"{start.stdout}{start.stderr}{_tail(log)}"
+        f"PostgreSQL: throwaway cluster in {tmp} did not start:\n{start.stdout}{start.stderr}{_tail(log)}"
     )
 
 
 def _stop_cluster(bindir: str, tmp: str, owner: pwd.struct_passwd | None) -> None:
     data = os.path.join(tmp, "data")
     result = subprocess.run(
-        [os.path.join(bindir, "pg_ctl"), "--pgdata", data, "--mode", "immediate",
-         "--wait", "stop"],
+        [os.path.join(bindir, "pg_ctl"), "--pgdata", data, "--mode", "immediate", "--wait", "stop"],
         cwd=tmp,
         capture_output=True,
         text=True,
@@ -267,9 +272,7 @@ def create_database(base_url: str, name: str) -> str:
     """(Re)create database ``name`` on the server of ``base_url``; return its URL."""
     with psycopg.connect(_libpq_url(base_url), autocommit=True, connect_timeout=5) as conn:
         # FORCE ends sessions a previous, crashed run may have left behind.
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     parts = urlsplit(_sqlalchemy_url(base_url))
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -312,21 +315,25 @@ def start_redis(port: int, timeout: float = 15.0) -> subprocess.Popen:
     """
     binary = _redis_binary()
     if binary is None:
-        raise ServiceUnavailable(
-            f"Redis: no redis-server binary found; install it with `{REDIS_INSTALL}`"
-        )
+        raise ServiceUnavailable(f"Redis: no redis-server binary found; install it with `{REDIS_INSTALL}`")
     scratch = tempfile.mkdtemp(prefix="placard-redis-")
     log_path = os.path.join(scratch, "redis.log")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [
                 binary,
-                "--port", str(port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", scratch,
-                "--loglevel", "warning",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                scratch,
+                "--loglevel",
+                "warning",
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -383,9 +390,7 @@ def redis_server(configured_url: str) -> Iterator[str]:
     try:
         proc = start_redis(port)
     except ServiceUnavailable as exc:
-        raise ServiceUnavailable(
-            f"{exc}\n(Redis was not answering at {configured_url})"
-        ) from exc
+        raise ServiceUnavailable(f"{exc}\n(Redis was not answering at {configured_url})") from exc
     try:
         yield f"redis://127.0.0.1:{port}"
     finally:

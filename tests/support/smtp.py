@@ -163,12 +163,8 @@ class SmtpSink:
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.05)
-        summary = "\n".join(
-            f"  - {m['Subject']!r} to {', '.join(m.envelope_to)}" for m in seen
-        ) or "  (none)"
-        raise AssertionError(
-            f"no matching email arrived within {timeout}s; received {len(seen)}:\n{summary}"
-        )
+        summary = "\n".join(f"  - {m['Subject']!r} to {', '.join(m.envelope_to)}" for m in seen) or "  (none)"
+        raise AssertionError(f"no matching email arrived within {timeout}s; received {len(seen)}:\n{summary}")
 
     # ----------------------------------------------------------------- failures
 
