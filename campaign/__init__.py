@@ -51,7 +51,8 @@ def _register_extensions(app):
                      render_as_batch=True)
     csrf.init_app(app)
     app.config["RATELIMIT_SWALLOW_ERRORS"] = True
-    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    # Rate-limit headers would cost one more Redis round trip on every limited request.
+    app.config["RATELIMIT_HEADERS_ENABLED"] = False
     app.config["RATELIMIT_KEY_PREFIX"] = app.config.get("RATELIMIT_KEY_PREFIX", "placard")
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale,

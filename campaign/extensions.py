@@ -25,5 +25,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, strategy="moving-window")
+# The sliding-window counter is as fair as a moving window at a fraction of its
+# cost: two counters per key instead of one list entry per hit.
+limiter = Limiter(key_func=get_remote_address, strategy="sliding-window-counter")
 

@@ -15,12 +15,17 @@ from campaign.signatures.models import Signature, SignatureStatus
 _GOAL_STEPS = (1, 2, 2.5, 5)
 
 
-def find_visible_petition(slug):
-    """The petition at ``slug`` if its campaign is public, with the campaign loaded, or None."""
+def find_visible_petition(slug, with_demands=True):
+    """The petition at ``slug`` if its campaign is public, with the campaign loaded, or None.
+
+    The sign action passes ``with_demands=False``: it needs one query, not two."""
+    campaign_loader = joinedload(Petition.campaign)
+    if with_demands:
+        campaign_loader = campaign_loader.selectinload(Campaign.demands)
     return db.session.scalars(
         select(Petition).join(Petition.campaign)
         .where(Petition.slug == slug, Campaign.status.in_(VISIBLE_CAMPAIGN_STATUSES))
-        .options(joinedload(Petition.campaign).selectinload(Campaign.demands))
+        .options(campaign_loader)
     ).one_or_none()
 
 

@@ -21,8 +21,8 @@ from campaign.signatures.services import PetitionClosed, SignerDetails, sign_pet
 bp = Blueprint("petitions", __name__)
 
 
-def get_visible_petition_or_404(slug):
-    petition = find_visible_petition(slug)
+def get_visible_petition_or_404(slug, with_demands=True):
+    petition = find_visible_petition(slug, with_demands=with_demands)
     if petition is None:
         abort(404)
     return petition
@@ -64,7 +64,7 @@ def show(slug):
 @bp.post("/petitions/<slug>/sign")
 @limiter.limit(_sign_rate_limit)
 def sign(slug):
-    petition = get_visible_petition_or_404(slug)
+    petition = get_visible_petition_or_404(slug, with_demands=False)
     form = sign_form_for(petition)
     if not form.validate_on_submit():
         return render_petition(petition, form, status=422)
