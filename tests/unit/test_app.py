@@ -203,3 +203,35 @@ def test_public_pages_are_reused_for_a_few_seconds_with_each_visitors_own_token(
     assert token.search(page_one).group(1) != token.search(page_two).group(1)
     assert "__placard_csrf_token__" not in page_two
     assert "After" in second.get("/petitions/cached?lang=other").text
+
+
+def test_a_forbidden_page_gets_the_403_page(app):
+    from flask import abort
+
+    @app.get("/forbidden")
+    def forbidden():
+        abort(403)
+
+    response = app.test_client().get("/forbidden")
+    assert response.status_code == 403 and "You may not see this page" in response.text
+
+
+def test_email_addresses_are_normalised_by_email_validator(client, ctx):
+    petition = make_petition(slug="normal")
+    db.session.commit()
+    prefix = f"p{petition.id}"
+    response = client.post("/petitions/normal/sign", data={
+        f"{prefix}-first_name": "Ada", f"{prefix}-last_name": "L", f"{prefix}-country": "CA",
+        f"{prefix}-email": "  Ada@EXAMPLE.org ", f"{prefix}-postal_code": "M5V"})
+    assert response.status_code == 303
+    from campaign.signatures.models import Supporter
+
+    supporter = db.session.scalars(select(Supporter)).one()
+    assert (supporter.email, supporter.email_key) == ("Ada@example.org", "ada@example.org")
+
+
+def test_french_pages_and_forms_are_translated(client, ctx):
+    make_petition(slug="fr")
+    db.session.commit()
+    page = client.get("/petitions/fr", headers={"Accept-Language": "fr-CA"}).text
+    assert "Signer cette pétition" in page and "Courriel" in page
