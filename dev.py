@@ -117,7 +117,9 @@ def cmd_run(argv: list[str]) -> None:
     run_step([*flask, "db", "upgrade"], "flask db upgrade")
     say("loading demo data…")
     run_step([*flask, "demo", "load"], "flask demo load")
-    say(f"serving on http://127.0.0.1:{options.port}/")
+    # Links in the emails must point at the port actually served.
+    os.environ.setdefault("PUBLIC_URL", f"http://127.0.0.1:{options.port}")
+    say(f"serving on http://127.0.0.1:{options.port}/ (emails: http://127.0.0.1:{options.port}/dev/mail/)")
     exec_into([*flask, "run", "--host", "127.0.0.1", "--port", str(options.port)])
 
 
