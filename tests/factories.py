@@ -47,3 +47,11 @@ def signer(**overrides):
               "ip_address": "127.0.0.1"}
     values.update(overrides)
     return SignerDetails(**values)
+
+
+def sign_form(petition_id, **overrides):
+    """The fields a browser posts to sign petition ``petition_id``, with their form prefix."""
+    values = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org",
+              "postal_code": "M5V 2T6", "country": "CA"}
+    values.update(overrides)
+    return {f"p{petition_id}-{name}": value for name, value in values.items()}

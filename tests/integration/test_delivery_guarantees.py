@@ -8,14 +8,13 @@ from campaign.extensions import db
 from campaign.jobs import celery_client
 from campaign.mail.models import EmailStatus, OutboundEmail
 from campaign.signatures.models import Signature
+from tests.factories import sign_form
 from tests.integration.helpers import Visitor, create_petition, wait_for_email_status
 
 
 def _sign_in_process(app, petition, email):
-    prefix = f"p{petition['id']}"
-    return app.test_client().post(f"/petitions/{petition['slug']}/sign", data={
-        f"{prefix}-first_name": "Ada", f"{prefix}-last_name": "Lovelace",
-        f"{prefix}-email": email, f"{prefix}-postal_code": "M5V", f"{prefix}-country": "CA"})
+    return app.test_client().post(f"/petitions/{petition['slug']}/sign",
+                                  data=sign_form(petition["id"], email=email))
 
 
 def test_a_broker_outage_at_signing_delays_the_email_but_loses_nothing(

@@ -11,7 +11,7 @@ from campaign.extensions import db
 from campaign.jobs import dispatch_after_commit
 from campaign.mail.models import OutboundEmail
 from tests.conftest import TEST_SECRET_KEY
-from tests.factories import make_petition, signer
+from tests.factories import make_petition, sign_form, signer
 
 
 def test_production_refuses_to_start_without_a_real_secret_key(tmp_path, monkeypatch):
@@ -64,12 +64,9 @@ def test_a_dead_broker_neither_fails_nor_hangs_the_request(make_app):
     app = make_app(TASKS_EAGER=False, CELERY_BROKER_URL="redis://127.0.0.1:9/0",
                    BROKER_PUBLISH_TIMEOUT=1.0)
     with app.app_context():
-        petition = make_petition(slug="dead-broker")
+        petition_id = make_petition(slug="dead-broker").id
         db.session.commit()
-        prefix = f"p{petition.id}"
-    data = {f"{prefix}-first_name": "Ada", f"{prefix}-last_name": "L",
-            f"{prefix}-email": "ada@example.org", f"{prefix}-postal_code": "M5V",
-            f"{prefix}-country": "CA"}
+    data = sign_form(petition_id)
     started = time.monotonic()
     response = app.test_client().post("/petitions/dead-broker/sign", data=data)
     assert response.status_code == 303
@@ -219,10 +216,8 @@ def test_a_forbidden_page_gets_the_403_page(app):
 def test_email_addresses_are_normalised_by_email_validator(client, ctx):
     petition = make_petition(slug="normal")
     db.session.commit()
-    prefix = f"p{petition.id}"
-    response = client.post("/petitions/normal/sign", data={
-        f"{prefix}-first_name": "Ada", f"{prefix}-last_name": "L", f"{prefix}-country": "CA",
-        f"{prefix}-email": "  Ada@EXAMPLE.org ", f"{prefix}-postal_code": "M5V"})
+    response = client.post("/petitions/normal/sign",
+                           data=sign_form(petition.id, email="  Ada@EXAMPLE.org "))
     assert response.status_code == 303
     from campaign.signatures.models import Supporter
 

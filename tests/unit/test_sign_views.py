@@ -9,7 +9,7 @@ from campaign.extensions import db
 from campaign.petitions.services import confirmed_counts
 from campaign.signatures.models import Signature, SignatureStatus
 from tests.conftest import Outbox
-from tests.factories import make_campaign, make_petition
+from tests.factories import make_campaign, make_petition, sign_form
 
 
 @pytest.fixture
@@ -21,15 +21,9 @@ def petition(app):
         return {"id": petition.id, "slug": petition.slug}
 
 
-def form_data(petition, **overrides):
-    values = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org",
-              "postal_code": "m5v 2t6", "country": "CA", "comment": ""}
-    values.update(overrides)
-    return {f"p{petition['id']}-{name}": value for name, value in values.items()}
-
-
 def sign(client, petition, **overrides):
-    return client.post(f"/petitions/{petition['slug']}/sign", data=form_data(petition, **overrides))
+    return client.post(f"/petitions/{petition['slug']}/sign",
+                       data=sign_form(petition["id"], **{"comment": "", **overrides}))
 
 
 def signature_count(app):
@@ -198,9 +192,7 @@ def test_missing_or_stale_csrf_token_gives_the_form_back_filled_in(make_app):
         petition = make_petition(slug="csrf")
         db.session.commit()
         prefix = f"p{petition.id}"
-    data = {f"{prefix}-first_name": "Ada", f"{prefix}-last_name": "Lovelace",
-            f"{prefix}-email": "ada@example.org", f"{prefix}-postal_code": "M5V",
-            f"{prefix}-country": "CA", f"{prefix}-csrf_token": "stale"}
+    data = sign_form(petition.id, postal_code="M5V", csrf_token="stale")
     response = client.post("/petitions/csrf/sign", data=data)
     assert response.status_code == 400
     assert "form had expired" in response.text
