@@ -67,6 +67,9 @@ def defaults():
         "RATELIMIT_STORAGE_URI": "memory://",
         "BROKER_PUBLISH_TIMEOUT": 2.0,
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        # Every message a visitor can see is our own (and translated); loading
+        # WTForms' catalogs on each form would only cost time.
+        "WTF_I18N_ENABLED": False,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": False,

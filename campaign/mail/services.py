@@ -31,13 +31,14 @@ class SendOutcome:
 
 
 def queue_email(kind, to_address, template, locale, **context):
-    """Render an email into the outbox and dispatch its sending after commit.
+    """Put an email in the outbox and dispatch its sending after commit.
 
-    Flushes, never commits: the caller's transaction decides whether the email exists.
+    ``context`` must be JSON-serialisable (plain values and dicts): the email is
+    rendered from it when it is sent. Flushes, never commits: the caller's
+    transaction decides whether the email exists.
     """
-    subject, text, html = render_email(template, locale, **context)
-    email = OutboundEmail(kind=kind, to_address=to_address, subject=subject, body_text=text,
-                          body_html=html, message_id=_new_message_id())
+    email = OutboundEmail(kind=kind, to_address=to_address, template=template, locale=locale,
+                          context=context, message_id=_new_message_id())
     db.session.add(email)
     db.session.flush()
     dispatch_after_commit("placard.mail.send", email.id)
@@ -81,6 +82,9 @@ def send_outbound_email(email_id):
         return SendOutcome.ALREADY_DONE
     config = current_app.config
     email.attempts += 1
+    if not email.body_text:
+        email.subject, email.body_text, email.body_html = render_email(
+            email.template, email.locale, **email.context)
     try:
         transport_for(config).send(build_message(email, config))
     except PermanentMailError as error:

@@ -68,8 +68,13 @@ class CountryField(SelectField):
     widget = CountrySelect()
 
     def pre_validate(self, form):
-        if self.data and self.data not in {code for code, _name in self.choices if code}:
+        if self.data and self.data not in _country_codes():
             raise ValidationError(_l("Please choose a country from the list."))
+
+
+@functools.cache
+def _country_codes():
+    return frozenset(code for code, _name in country_choices("en"))
 
 
 class SignForm(FlaskForm):

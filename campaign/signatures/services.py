@@ -122,9 +122,8 @@ def _answer_repeat_signature(petition, signature, details, now):
     signature.last_emailed_at = now
     if signature.status == SignatureStatus.CONFIRMED:
         queue_email("already_signed", details.email, "already_signed", details.locale,
-                    petition=petition, campaign=petition.campaign,
-                    first_name=signature.first_name, petition_url=_public_url(
-                        "petitions.show", slug=petition.slug))
+                    **_petition_context(petition), first_name=signature.first_name,
+                    petition_url=_public_url("petitions.show", slug=petition.slug))
         return SignOutcome.ALREADY_SIGNED
     # Still pending: the latest details win (the signer may have fixed a typo),
     # and only the newest link works.
@@ -140,10 +139,16 @@ def _answer_repeat_signature(petition, signature, details, now):
 
 def _queue_confirmation(petition, email, first_name, locale, token):
     queue_email("signature_confirmation", email, "signature_confirmation", locale,
-                petition=petition, campaign=petition.campaign, first_name=first_name,
+                **_petition_context(petition), first_name=first_name,
                 confirm_url=_public_url("signatures.confirm", token=token),
                 discard_url=_public_url("signatures.discard", token=token),
                 hours=current_app.config["CONFIRM_TOKEN_HOURS"])
+
+
+def _petition_context(petition):
+    """What the emails show of a petition, as it reads when the signer signs."""
+    return {"petition": {"title": petition.title, "target": petition.target},
+            "campaign": {"title": petition.campaign.title}}
 
 
 def _public_url(endpoint, **values):

@@ -26,9 +26,10 @@ def _queue_email_without_dispatch(app, address):
 
     with app.test_request_context():
         petition = make_petition()
-        email = queue_email("test", address, "signature_confirmation", "en", petition=petition,
-                            campaign=petition.campaign, first_name="Ada", confirm_url="http://x/c",
-                            discard_url="http://x/d", hours=72)
+        email = queue_email("test", address, "signature_confirmation", "en",
+                            petition={"title": petition.title, "target": petition.target},
+                            campaign={"title": petition.campaign.title}, first_name="Ada",
+                            confirm_url="http://x/c", discard_url="http://x/d", hours=72)
         # Commit without publishing: this test publishes by hand to its own broker.
         db.session.info.pop("placard_jobs_after_commit", None)
         db.session.commit()

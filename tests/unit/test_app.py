@@ -230,3 +230,19 @@ def test_french_pages_and_forms_are_translated(client, ctx):
     db.session.commit()
     page = client.get("/petitions/fr", headers={"Accept-Language": "fr-CA"}).text
     assert "Signer cette pétition" in page and "Courriel" in page
+
+
+def test_migrations_build_the_models_schema_on_sqlite(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'migrated.sqlite'}",
+                      "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": TEST_SECRET_KEY})
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"render_as_batch": True})
+            assert compare_metadata(context, db.metadata) == []
+        downgrade(revision="base")
+        upgrade()
