@@ -107,6 +107,8 @@ def celery_client(app):
         # A publish on a dead broker must fail fast, not retry while the request waits.
         client.conf.broker_connection_retry = False
         client.conf.broker_connection_max_retries = 0
+        if client.conf.broker_url.startswith("redis://"):
+            client.conf.broker_transport = "campaign.broker:Transport"
         app.extensions["placard_celery_client"] = client
     return client
 

@@ -8,9 +8,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from campaign.db import utcnow
+from campaign.db import prepared, utcnow
 from campaign.extensions import db
 from campaign.jobs import dispatch_after_commit
 from campaign.mail.models import EmailStatus, OutboundEmail
@@ -31,18 +31,22 @@ class SendOutcome:
 
 
 def queue_email(kind, to_address, template, locale, **context):
-    """Put an email in the outbox and dispatch its sending after commit.
+    """Put an email in the outbox, dispatch its sending after commit, and return its id.
 
     ``context`` must be JSON-serialisable (plain values and dicts): the email is
     rendered from it when it is sent. Flushes, never commits: the caller's
     transaction decides whether the email exists.
     """
-    email = OutboundEmail(kind=kind, to_address=to_address, template=template, locale=locale,
-                          context=context, message_id=_new_message_id())
-    db.session.add(email)
-    db.session.flush()
-    dispatch_after_commit("placard.mail.send", email.id)
-    return email
+    now = utcnow()
+    statement = prepared("queue-email", lambda: insert(OutboundEmail).returning(OutboundEmail.id))
+    email_id = db.session.execute(statement, {
+        "kind": kind, "to_address": to_address, "template": template, "locale": locale,
+        "context": context, "message_id": _new_message_id(), "status": EmailStatus.PENDING,
+        "attempts": 0, "last_error": "", "subject": "", "body_text": "", "body_html": "",
+        "created_at": now, "updated_at": now,
+    }).scalar_one()
+    dispatch_after_commit("placard.mail.send", email_id)
+    return email_id
 
 
 def _new_message_id():

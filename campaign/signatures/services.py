@@ -6,9 +6,8 @@ from enum import StrEnum
 
 from flask import current_app, url_for
 from sqlalchemy import delete, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from campaign.db import insert_ignoring_conflicts, utcnow
+from campaign.db import dialect_insert, insert_ignoring_conflicts, prepared, utcnow
 from campaign.errors import DomainError
 from campaign.extensions import db
 from campaign.mail.models import EmailStatus, OutboundEmail
@@ -99,17 +98,20 @@ def sign_petition(petition, details, *, now=None):
 
 def _find_or_create_supporter_id(details):
     email_key = details.email.lower()
+    now = utcnow()
     values = {"email": details.email, "email_key": email_key, "locale": details.locale,
-              "created_at": utcnow(), "updated_at": utcnow()}
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # One statement whether or not the supporter exists, race-free: the no-op
-    # update makes RETURNING hand back the existing row's id too.
-    statement = insert(Supporter).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[Supporter.email_key], set_={"email_key": statement.excluded.email_key}
-    ).returning(Supporter.id)
-    return db.session.execute(statement).scalar_one()
+              "first_name": "", "last_name": "", "postal_code": "", "country": "",
+              "created_at": now, "updated_at": now}
+
+    def build():
+        # One statement whether or not the supporter exists, race-free: the no-op
+        # update makes RETURNING hand back the existing row's id too.
+        statement = dialect_insert(Supporter)
+        return statement.on_conflict_do_update(
+            index_elements=[Supporter.email_key], set_={"email_key": statement.excluded.email_key}
+        ).returning(Supporter.id)
+
+    return db.session.execute(prepared("upsert-supporter", build), values).scalar_one()
 
 
 def _answer_repeat_signature(petition, signature, details, now):

@@ -26,14 +26,14 @@ def _queue_email_without_dispatch(app, address):
 
     with app.test_request_context():
         petition = make_petition()
-        email = queue_email("test", address, "signature_confirmation", "en",
+        email_id = queue_email("test", address, "signature_confirmation", "en",
                             petition={"title": petition.title, "target": petition.target},
                             campaign={"title": petition.campaign.title}, first_name="Ada",
                             confirm_url="http://x/c", discard_url="http://x/d", hours=72)
         # Commit without publishing: this test publishes by hand to its own broker.
         db.session.info.pop("placard_jobs_after_commit", None)
         db.session.commit()
-        return email.id
+        return email_id
 
 
 def test_worker_resumes_consuming_after_redis_restarts(stack, make_production_app, smtp, tmp_path):
