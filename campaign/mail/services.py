@@ -38,7 +38,8 @@ def queue_email(kind, to_address, template, locale, **context):
     transaction decides whether the email exists.
     """
     now = utcnow()
-    statement = prepared("queue-email", lambda: insert(OutboundEmail).returning(OutboundEmail.id))
+    table = OutboundEmail.__table__
+    statement = prepared("queue-email", lambda: insert(table).returning(table.c.id))
     email_id = db.session.execute(statement, {
         "kind": kind, "to_address": to_address, "template": template, "locale": locale,
         "context": context, "message_id": _new_message_id(), "status": EmailStatus.PENDING,

@@ -36,10 +36,14 @@ class Petition(TimestampMixin, db.Model):
     campaign = relationship("Campaign", back_populates="petitions")
 
     def is_open(self, now):
-        """Open to new signatures: open, before its deadline, in a published campaign."""
-        return (self.status == PetitionStatus.OPEN
-                and (self.deadline_at is None or now < self.deadline_at)
-                and self.campaign.status == CampaignStatus.PUBLISHED)
+        return petition_is_open(self.status, self.deadline_at, self.campaign.status, now)
+
+
+def petition_is_open(status, deadline_at, campaign_status, now):
+    """Open to new signatures: open, before its deadline, in a published campaign."""
+    return (status == PetitionStatus.OPEN
+            and (deadline_at is None or now < deadline_at)
+            and campaign_status == CampaignStatus.PUBLISHED)
 
 
 class PetitionCountShard(db.Model):

@@ -1,32 +1,85 @@
 """Petitions: public lookups and the confirmed-signature count."""
 
+import dataclasses
 import secrets
+import time
+from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from campaign.campaigns.models import VISIBLE_CAMPAIGN_STATUSES, Campaign
 from campaign.db import insert_ignoring_conflicts
 from campaign.extensions import db
-from campaign.petitions.models import COUNT_SHARDS, Petition, PetitionCountShard
+from campaign.petitions.models import COUNT_SHARDS, Petition, PetitionCountShard, petition_is_open
 from campaign.signatures.models import Signature, SignatureStatus
 
 # Goals a petition rises to once it passes the one its organizers set.
 _GOAL_STEPS = (1, 2, 2.5, 5)
 
 
-def find_visible_petition(slug, with_demands=True):
-    """The petition at ``slug`` if its campaign is public, with the campaign loaded, or None.
-
-    The sign action passes ``with_demands=False``: it needs one query, not two."""
-    campaign_loader = joinedload(Petition.campaign)
-    if with_demands:
-        campaign_loader = campaign_loader.selectinload(Campaign.demands)
+def find_visible_petition(slug):
+    """The petition at ``slug`` if its campaign is public, with the campaign loaded, or None."""
     return db.session.scalars(
         select(Petition).join(Petition.campaign)
         .where(Petition.slug == slug, Campaign.status.in_(VISIBLE_CAMPAIGN_STATUSES))
-        .options(campaign_loader)
+        .options(joinedload(Petition.campaign).selectinload(Campaign.demands))
     ).one_or_none()
+
+
+@dataclasses.dataclass(frozen=True)
+class CampaignSummary:
+    title: str
+    status: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SignablePetition:
+    """What signing needs to know of a petition: a plain snapshot, safe to keep between requests."""
+
+    id: int
+    slug: str
+    title: str
+    target: str
+    status: str
+    deadline_at: datetime | None
+    campaign: CampaignSummary
+
+    def is_open(self, now):
+        return petition_is_open(self.status, self.deadline_at, self.campaign.status, now)
+
+
+def find_signable_petition(slug):
+    """The visible petition at ``slug`` as a :class:`SignablePetition`, or None.
+
+    Kept per process for ``PAGE_CACHE_SECONDS``, like the public pages: under a
+    surge every signature would otherwise start with the same lookup. A petition
+    closed meanwhile takes signatures for at most that long, and confirming
+    checks again.
+    """
+    app = current_app._get_current_object()
+    seconds = app.config["PAGE_CACHE_SECONDS"]
+    cache = app.extensions.setdefault("placard_signable_petitions", {})
+    now = time.monotonic()
+    cached = cache.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = db.session.execute(
+        select(Petition.id, Petition.slug, Petition.title, Petition.target, Petition.status,
+               Petition.deadline_at, Campaign.title, Campaign.status)
+        .join(Petition.campaign)
+        .where(Petition.slug == slug, Campaign.status.in_(VISIBLE_CAMPAIGN_STATUSES))
+    ).one_or_none()
+    snapshot = None
+    if row is not None:
+        *fields, campaign_title, campaign_status = row
+        snapshot = SignablePetition(*fields, campaign=CampaignSummary(campaign_title, campaign_status))
+    if seconds > 0:
+        if len(cache) > 1000:
+            cache.clear()
+        cache[slug] = (now + seconds, snapshot)
+    return snapshot
 
 
 def confirmed_counts(petition_ids):

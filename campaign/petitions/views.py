@@ -14,15 +14,20 @@ from flask_babel import get_locale
 
 from campaign.extensions import db, limiter
 from campaign.pagecache import render_public_page
-from campaign.petitions.services import confirmed_counts, displayed_goal, find_visible_petition
+from campaign.petitions.services import (
+    confirmed_counts,
+    displayed_goal,
+    find_signable_petition,
+    find_visible_petition,
+)
 from campaign.signatures.forms import SignForm
 from campaign.signatures.services import PetitionClosed, SignerDetails, sign_petition
 
 bp = Blueprint("petitions", __name__)
 
 
-def get_visible_petition_or_404(slug, with_demands=True):
-    petition = find_visible_petition(slug, with_demands=with_demands)
+def get_visible_petition_or_404(slug):
+    petition = find_visible_petition(slug)
     if petition is None:
         abort(404)
     return petition
@@ -64,10 +69,12 @@ def show(slug):
 @bp.post("/petitions/<slug>/sign")
 @limiter.limit(_sign_rate_limit)
 def sign(slug):
-    petition = get_visible_petition_or_404(slug, with_demands=False)
+    petition = find_signable_petition(slug)
+    if petition is None:
+        abort(404)
     form = sign_form_for(petition)
     if not form.validate_on_submit():
-        return render_petition(petition, form, status=422)
+        return render_petition(get_visible_petition_or_404(slug), form, status=422)
     if form.is_bot:
         # Look like success, so the bot learns nothing; store nothing.
         return redirect(url_for(".check_email", slug=slug), 303)
@@ -82,7 +89,7 @@ def sign(slug):
         sign_petition(petition, details)
     except PetitionClosed:
         db.session.rollback()
-        return render_petition(petition, form, status=409)
+        return render_petition(get_visible_petition_or_404(slug), form, status=409)
     db.session.commit()
     session["signed_email"] = details.email
     return redirect(url_for(".check_email", slug=slug), 303)

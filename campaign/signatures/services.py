@@ -108,8 +108,8 @@ def _find_or_create_supporter_id(details):
         # update makes RETURNING hand back the existing row's id too.
         statement = dialect_insert(Supporter)
         return statement.on_conflict_do_update(
-            index_elements=[Supporter.email_key], set_={"email_key": statement.excluded.email_key}
-        ).returning(Supporter.id)
+            index_elements=["email_key"], set_={"email_key": statement.excluded.email_key}
+        ).returning(statement.table.c.id)
 
     return db.session.execute(prepared("upsert-supporter", build), values).scalar_one()
 
