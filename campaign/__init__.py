@@ -40,7 +40,9 @@ def create_app(config=None):
 
 
 def _register_extensions(app):
+    import campaign.models  # noqa: F401 - every table known to the metadata and to Alembic
     from campaign import jobs
+    from campaign.accounts.session import init_login
     from campaign.database import configure_sqlite
     from campaign.extensions import babel, csrf, db, limiter, migrate
     from campaign.i18n import select_locale
@@ -57,6 +59,7 @@ def _register_extensions(app):
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
+    init_login(app)
     jobs.init_app(app)
 
 

@@ -1,13 +1,28 @@
 """Every model in one namespace, for the shell, Alembic and tests."""
 
-from campaign.campaigns.models import Campaign, CampaignStatus, Demand
+from campaign.accounts.models import AccountToken, AuditEntry, TokenPurpose, User, UserRole
+from campaign.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    Demand,
+    SlugRedirect,
+    campaign_organizers,
+)
 from campaign.mail.models import EmailStatus, OutboundEmail
 from campaign.mailing.models import Subscription, SubscriptionStatus
-from campaign.petitions.models import Petition, PetitionCountShard, PetitionStatus
-from campaign.signatures.models import Signature, SignatureStatus, Supporter
+from campaign.petitions.models import Petition, PetitionCountShard, PetitionStatus, PetitionVersion
+from campaign.signatures.models import (
+    DemandCountShard,
+    Signature,
+    SignatureDemand,
+    SignatureStatus,
+    Supporter,
+)
 
 __all__ = [
-    "Campaign", "CampaignStatus", "Demand", "EmailStatus", "OutboundEmail", "Petition",
-    "PetitionCountShard", "PetitionStatus", "Signature", "SignatureStatus", "Subscription",
-    "SubscriptionStatus", "Supporter",
+    "AccountToken", "AuditEntry", "Campaign", "CampaignStatus", "Demand", "DemandCountShard",
+    "EmailStatus", "OutboundEmail", "Petition", "PetitionCountShard", "PetitionStatus",
+    "PetitionVersion", "Signature", "SignatureDemand", "SignatureStatus", "SlugRedirect",
+    "Subscription", "SubscriptionStatus", "Supporter", "TokenPurpose", "User", "UserRole",
+    "campaign_organizers",
 ]

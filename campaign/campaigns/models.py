@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.db import TimestampMixin, UTCDateTime
@@ -23,6 +23,14 @@ class CampaignStatus(StrEnum):
 VISIBLE_CAMPAIGN_STATUSES = (CampaignStatus.PUBLISHED, CampaignStatus.ARCHIVED)
 
 
+# The organizers of each campaign: whoever created it, and whoever they added.
+campaign_organizers = Table(
+    "campaign_organizers", db.metadata,
+    Column("campaign_id", ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class Campaign(TimestampMixin, db.Model):
     __tablename__ = "campaigns"
 
@@ -34,6 +42,11 @@ class Campaign(TimestampMixin, db.Model):
     status: Mapped[CampaignStatus] = mapped_column(
         enum_column(CampaignStatus, "campaign_status"), default=CampaignStatus.DRAFT)
     published_at = mapped_column(UTCDateTime, nullable=True)
+    share_image: Mapped[str] = mapped_column(String(100), default="")
+    # Set when an administrator takes a campaign down for breaking the rules.
+    unpublished_reason: Mapped[str] = mapped_column(Text, default="")
+
+    organizers = relationship("User", secondary=campaign_organizers, order_by="User.id")
 
     demands: Mapped[list["Demand"]] = relationship(
         back_populates="campaign", order_by="Demand.position", cascade="all, delete-orphan")
@@ -46,6 +59,18 @@ class Campaign(TimestampMixin, db.Model):
     @property
     def main_demand(self):
         return self.demands[0].text if self.demands else self.title
+
+
+class SlugRedirect(db.Model):
+    """A slug a campaign or petition used to have: its old links answer 301 to the new one."""
+
+    __tablename__ = "slug_redirects"
+    __table_args__ = (UniqueConstraint("kind", "old_slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "campaign" or "petition"
+    old_slug: Mapped[str] = mapped_column(String(80))
+    target_id: Mapped[int] = mapped_column(Integer)
 
 
 class Demand(db.Model):

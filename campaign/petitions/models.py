@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.campaigns.models import CampaignStatus, enum_column
@@ -32,6 +32,15 @@ class Petition(TimestampMixin, db.Model):
     status: Mapped[PetitionStatus] = mapped_column(
         enum_column(PetitionStatus, "petition_status"), default=PetitionStatus.OPEN)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Which optional sign-form fields this petition requires, e.g. ["postal_code"].
+    required_fields: Mapped[list] = mapped_column(JSON, default=lambda: ["postal_code"])
+    # The mailing-list box's wording; empty means the standard, translated one.
+    consent_wording: Mapped[str] = mapped_column(Text, default="")
+    # Signers tick which of the campaign's demands they back.
+    signers_choose_demands: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The text signers see now; earlier versions stay with the signatures that saw them.
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    text_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     campaign = relationship("Campaign", back_populates="petitions")
 
@@ -44,6 +53,21 @@ def petition_is_open(status, deadline_at, campaign_status, now):
     return (status == PetitionStatus.OPEN
             and (deadline_at is None or now < deadline_at)
             and campaign_status == CampaignStatus.PUBLISHED)
+
+
+class PetitionVersion(db.Model):
+    """The petition's wording as signers saw it, kept when an organizer edits it."""
+
+    __tablename__ = "petition_versions"
+    __table_args__ = (UniqueConstraint("petition_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PetitionCountShard(db.Model):

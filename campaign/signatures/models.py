@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.campaigns.models import enum_column
@@ -24,6 +24,28 @@ class Supporter(TimestampMixin, db.Model):
     postal_code: Mapped[str] = mapped_column(String(16), default="")
     country: Mapped[str] = mapped_column(String(2), default="")
     locale: Mapped[str] = mapped_column(String(8), default="en")
+
+
+class SignatureDemand(db.Model):
+    """A demand the signer said they back, when the petition lets signers choose."""
+
+    __tablename__ = "signature_demands"
+
+    signature_id: Mapped[int] = mapped_column(
+        ForeignKey("signatures.id", ondelete="CASCADE"), primary_key=True)
+    demand_id: Mapped[int] = mapped_column(
+        ForeignKey("demands.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class DemandCountShard(db.Model):
+    """Confirmed backers of a demand, kept like the petitions' counts (see COUNT_SHARDS)."""
+
+    __tablename__ = "demand_count_shards"
+
+    demand_id: Mapped[int] = mapped_column(
+        ForeignKey("demands.id", ondelete="CASCADE"), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    confirmed: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SignatureStatus(StrEnum):
@@ -66,6 +88,16 @@ class Signature(TimestampMixin, db.Model):
     token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Which version of the petition's text the signer saw.
+    petition_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Where the signer came from: the sign link's source/utm_* and the referrer's host.
+    utm_source: Mapped[str] = mapped_column(String(100), default="")
+    utm_medium: Mapped[str] = mapped_column(String(100), default="")
+    utm_campaign: Mapped[str] = mapped_column(String(100), default="")
+    referrer_host: Mapped[str] = mapped_column(String(255), default="")
+    # Moderation.
+    is_comment_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    invalidated_reason: Mapped[str] = mapped_column(Text, default="")
 
     petition = relationship("Petition")
     supporter = relationship("Supporter")
