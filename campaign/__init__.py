@@ -64,6 +64,9 @@ def _register_extensions(app):
 
 
 def _register_blueprints(app):
+    from campaign.accounts.admin import bp as admin_bp
+    from campaign.accounts.views import bp as accounts_bp
+    from campaign.campaigns.manage import manage_bp as campaigns_manage_bp
     from campaign.campaigns.views import bp as campaigns_bp
     from campaign.health import bp as health_bp
     from campaign.i18n import bp as i18n_bp
@@ -72,7 +75,7 @@ def _register_blueprints(app):
     from campaign.signatures.views import bp as signatures_bp
 
     for blueprint in (campaigns_bp, petitions_bp, signatures_bp, health_bp, i18n_bp,
-                      devmail_bp):
+                      devmail_bp, accounts_bp, admin_bp, campaigns_manage_bp):
         app.register_blueprint(blueprint)
 
 
