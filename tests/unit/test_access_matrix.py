@@ -1,0 +1,126 @@
+"""Every private route, tried as anonymous, as organizer A, as organizer B and as an
+administrator, on objects of A's campaign.
+
+Routes are enumerated from the app's URL map: a new /organize or /admin route
+that is not in ROUTES fails the test until someone decides who may use it.
+"""
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from campaign.accounts.models import User, UserRole
+from campaign.extensions import db
+from campaign.signatures.models import Signature
+from campaign.signatures.services import sign_petition
+from tests.factories import make_campaign, make_petition, signer
+
+PRIVATE_PREFIXES = ("/organize", "/admin")
+
+# What each role may do: "ok" (2xx or a redirect that is not to the login page),
+# "login" (sent to log in), "hidden" (404), or a status code.
+OWNER = {"anonymous": "login", "organizer_a": "ok", "organizer_b": "hidden", "admin": "ok"}
+ANY_ACCOUNT = {"anonymous": "login", "organizer_a": "ok", "organizer_b": "ok", "admin": "ok"}
+ADMIN_ONLY = {"anonymous": "login", "organizer_a": "hidden", "organizer_b": "hidden", "admin": "ok"}
+PUBLIC = {"anonymous": "ok", "organizer_a": "ok", "organizer_b": "ok", "admin": "ok"}
+
+# endpoint -> (methods tried, expectations). Token routes are public pages that
+# answer a clear "this link does not work" to a made-up token.
+ROUTES = {
+    "accounts.login": (["GET"], PUBLIC),
+    "accounts.logout": (["POST"], PUBLIC),
+    "accounts.account": (["GET"], ANY_ACCOUNT),
+    "admin.index": (["GET"], ADMIN_ONLY),
+    "campaigns_manage.dashboard": (["GET"], ANY_ACCOUNT),
+}
+
+
+@pytest.fixture
+def world(make_app):
+    app = make_app(WTF_CSRF_ENABLED=False)
+    with app.test_request_context():
+        admin = User(email="admin@example.org", email_key="admin@example.org", role=UserRole.ADMIN)
+        organizer_a = User(email="a@example.org", email_key="a@example.org")
+        organizer_b = User(email="b@example.org", email_key="b@example.org")
+        db.session.add_all([admin, organizer_a, organizer_b])
+        campaign_a = make_campaign(slug="campaign-a")
+        campaign_a.organizers.append(organizer_a)
+        make_campaign(slug="campaign-b").organizers.append(organizer_b)
+        petition_a = make_petition(campaign=campaign_a, slug="petition-a")
+        db.session.commit()
+        sign_petition(petition_a, signer(email="supporter@example.org"))
+        db.session.commit()
+        ids = {"campaign": campaign_a.id, "petition": petition_a.id,
+               "signature": db.session.scalars(select(Signature.id)).one(),
+               "demand": campaign_a.demands[0].id}
+        users = {"organizer_a": organizer_a.get_id(), "organizer_b": organizer_b.get_id(),
+                 "admin": admin.get_id()}
+    return app, ids, users
+
+
+def _url_values(rule, ids):
+    """Argument values naming A's objects: ``<int:id>`` means the object the endpoint is about."""
+    values = {}
+    for argument in rule.arguments:
+        if argument == "token":
+            values[argument] = "made-up-token"
+        elif argument in {"campaign_id", "petition_id", "signature_id", "demand_id"}:
+            values[argument] = ids[argument.removesuffix("_id")]
+        elif argument == "id":
+            kind = next((k for k in ("signature", "petition", "demand", "campaign")
+                         if k in rule.endpoint or k in rule.rule), "campaign")
+            values[argument] = ids[kind]
+        elif argument in {"slug", "name"}:
+            values[argument] = "campaign-a"
+        else:
+            values[argument] = "x"
+    return values
+
+
+def _client_as(app, users, role):
+    client = app.test_client()
+    if role != "anonymous":
+        with client.session_transaction() as session:
+            session["_user_id"] = users[role]
+            session["_fresh"] = True
+    return client
+
+
+def _outcome(response):
+    location = response.headers.get("Location", "")
+    if response.status_code in (301, 302, 303) and "/organize/login" in location:
+        return "login"
+    if response.status_code == 404:
+        return "hidden"
+    if response.status_code < 400:
+        return "ok"
+    return response.status_code
+
+
+def private_rules(app):
+    return sorted((rule for rule in app.url_map.iter_rules()
+                   if rule.rule.startswith(PRIVATE_PREFIXES)), key=lambda rule: rule.rule)
+
+
+def test_every_private_route_has_a_rule_in_the_matrix(world):
+    app, _ids, _users = world
+    missing = sorted({rule.endpoint for rule in private_rules(app)} - set(ROUTES))
+    assert not missing, f"private routes without an access rule in ROUTES: {missing}"
+
+
+@pytest.mark.parametrize("role", ["anonymous", "organizer_a", "organizer_b", "admin"])
+def test_each_role_gets_what_the_matrix_says(world, role):
+    app, ids, users = world
+    failures = []
+    for rule in private_rules(app):
+        methods, expectations = ROUTES.get(rule.endpoint, ([], {}))
+        for method in methods:
+            if method not in rule.methods:
+                continue
+            with app.test_request_context():
+                url = url_for(rule.endpoint, **_url_values(rule, ids))
+            client = _client_as(app, users, role)
+            outcome = _outcome(client.open(url, method=method))
+            if outcome != expectations[role]:
+                failures.append(f"{method} {url}: {outcome}, expected {expectations[role]}")
+    assert not failures, "\n".join(failures)
