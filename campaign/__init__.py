@@ -66,16 +66,23 @@ def _register_extensions(app):
 def _register_blueprints(app):
     from campaign.accounts.admin import bp as admin_bp
     from campaign.accounts.views import bp as accounts_bp
+    from campaign.campaigns.admin import bp as admin_campaigns_bp
     from campaign.campaigns.manage import manage_bp as campaigns_manage_bp
     from campaign.campaigns.views import bp as campaigns_bp
     from campaign.health import bp as health_bp
     from campaign.i18n import bp as i18n_bp
     from campaign.mail.views import bp as devmail_bp
+    from campaign.media import bp as media_bp
+    from campaign.petitions.manage import manage_bp as petitions_manage_bp
+    from campaign.petitions.opendata import bp as opendata_bp
     from campaign.petitions.views import bp as petitions_bp
+    from campaign.signatures.manage import bp as signatures_manage_bp
     from campaign.signatures.views import bp as signatures_bp
 
     for blueprint in (campaigns_bp, petitions_bp, signatures_bp, health_bp, i18n_bp,
-                      devmail_bp, accounts_bp, admin_bp, campaigns_manage_bp):
+                      devmail_bp, accounts_bp, admin_bp, campaigns_manage_bp,
+                      signatures_manage_bp, admin_campaigns_bp, petitions_manage_bp, media_bp,
+                      opendata_bp):
         app.register_blueprint(blueprint)
 
 

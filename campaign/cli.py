@@ -4,10 +4,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from campaign.accounts.cli import register_account_commands
 from campaign.jobs import run_job
 
 
 def register_commands(app: Flask):
+    register_account_commands(app)
     demo = AppGroup("demo", help="Demo data.")
 
     @demo.command("load")

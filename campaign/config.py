@@ -64,9 +64,13 @@ def defaults():
         "RECOUNT_SECONDS": 300,
         "PAGE_CACHE_SECONDS": 5,
         "SIGN_RATE_LIMIT": "20 per minute; 200 per hour",
+        "LOGIN_RATE_LIMIT_PER_IP": "20 per minute; 100 per hour",
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT": "5 per minute; 30 per hour",
         "RATELIMIT_STORAGE_URI": "memory://",
         "BROKER_PUBLISH_TIMEOUT": 2.0,
         "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        # Bounds every request body (share images are at most 2 MB) before any view runs.
+        "MAX_CONTENT_LENGTH": 3 * 1024 * 1024,
         # Every message a visitor can see is our own (and translated); loading
         # WTForms' catalogs on each form would only cost time.
         "WTF_I18N_ENABLED": False,
@@ -96,6 +100,7 @@ def from_environment():
     if mode:
         found["PLACARD_MODE"] = mode
     for name in ("SECRET_KEY", "CELERY_BROKER_URL", "MAIL_FROM", "SMTP_HOST", "SMTP_USERNAME",
+                 "LOGIN_RATE_LIMIT_PER_IP", "LOGIN_RATE_LIMIT_PER_ACCOUNT",
                  "SMTP_PASSWORD", "PUBLIC_URL", "SIGN_RATE_LIMIT", "RATELIMIT_STORAGE_URI",
                  "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL", "CELERY_QUEUE"):
         if env.get(name):

@@ -14,9 +14,9 @@ from campaign.mail.models import EmailStatus, OutboundEmail
 from campaign.mail.services import queue_email
 from campaign.mailing.models import Subscription
 from campaign.mailing.services import record_consent
-from campaign.petitions.services import change_confirmed_count
+from campaign.petitions.services import change_confirmed_count, change_demand_counts
 from campaign.security import hash_token, ip_hash, new_token
-from campaign.signatures.models import Signature, SignatureStatus, Supporter
+from campaign.signatures.models import Signature, SignatureDemand, SignatureStatus, Supporter
 
 
 class PetitionClosed(DomainError):
@@ -50,8 +50,14 @@ class SignerDetails:
     wants_updates: bool = False
     consent_wording: str = ""
     source: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    referrer_host: str = ""
     locale: str = "en"
     ip_address: str | None = None
+    # The campaign's demands the signer backs, when the petition lets signers choose.
+    demand_ids: tuple[int, ...] = ()
 
 
 class SignOutcome(StrEnum):
@@ -65,10 +71,15 @@ class SignOutcome(StrEnum):
 def sign_petition(petition, details, *, now=None):
     """Record ``details`` as a pending signature of ``petition`` and queue its confirmation.
 
-    Never creates a second signature for the same person and petition. Whatever
-    happened before, the caller shows the same "check your email" page, so the
-    page never tells a stranger whether an address has signed; the email says
-    so instead. Raises :class:`PetitionClosed`. Flushes; the caller commits.
+    ``petition`` is a :class:`~campaign.petitions.models.Petition` or the
+    :class:`~campaign.petitions.services.SignablePetition` snapshot the sign
+    action uses. The signature keeps the version of the text the signer saw and,
+    when the petition lets signers choose, the demands they back (only the
+    campaign's own; others are ignored). Never creates a second signature for
+    the same person and petition. Whatever happened before, the caller shows
+    the same "check your email" page, so the page never tells a stranger whether
+    an address has signed; the email says so instead. Raises
+    :class:`PetitionClosed`. Flushes; the caller commits.
     """
     now = now or utcnow()
     if not petition.is_open(now):
@@ -81,11 +92,15 @@ def sign_petition(petition, details, *, now=None):
         "last_name": details.last_name, "postal_code": details.postal_code,
         "country": details.country, "comment": details.comment,
         "wants_updates": details.wants_updates, "consent_wording": details.consent_wording,
-        "source": details.source, "locale": details.locale,
+        "source": details.source, "utm_source": details.utm_source,
+        "utm_medium": details.utm_medium, "utm_campaign": details.utm_campaign,
+        "referrer_host": details.referrer_host, "petition_version": petition.current_version,
+        "locale": details.locale,
         "ip_hash": ip_hash(details.ip_address), "confirm_token_hash": token_hash,
         "token_issued_at": now, "last_emailed_at": now, "created_at": now, "updated_at": now,
     }, returning=Signature.id)
     if signature_id is not None:
+        _record_demands(signature_id, _chosen_demand_ids(petition, details))
         _queue_confirmation(petition, details.email, details.first_name, details.locale, token)
         return SignOutcome.CREATED
 
@@ -94,6 +109,20 @@ def sign_petition(petition, details, *, now=None):
                                 Signature.supporter_id == supporter_id).with_for_update()
     ).one()
     return _answer_repeat_signature(petition, signature, details, now)
+
+
+def _chosen_demand_ids(petition, details):
+    if not petition.signers_choose_demands or not details.demand_ids:
+        return ()
+    offered = {demand.id for demand in petition.campaign.demands}
+    return tuple(sorted(offered.intersection(details.demand_ids)))
+
+
+def _record_demands(signature_id, demand_ids):
+    if demand_ids:
+        # One executemany of the prepared insert, in the signature's transaction.
+        insert_ignoring_conflicts(SignatureDemand, [
+            {"signature_id": signature_id, "demand_id": demand_id} for demand_id in demand_ids])
 
 
 def _find_or_create_supporter_id(details):
@@ -130,9 +159,14 @@ def _answer_repeat_signature(petition, signature, details, now):
     # Still pending: the latest details win (the signer may have fixed a typo),
     # and only the newest link works.
     for field in ("first_name", "last_name", "postal_code", "country", "comment",
-                  "wants_updates", "consent_wording", "source", "locale"):
+                  "wants_updates", "consent_wording", "source", "utm_source", "utm_medium",
+                  "utm_campaign", "referrer_host", "locale"):
         setattr(signature, field, getattr(details, field))
+    signature.petition_version = petition.current_version
     signature.ip_hash = ip_hash(details.ip_address)
+    # The latest choice of demands replaces the earlier one.
+    db.session.execute(delete(SignatureDemand).where(SignatureDemand.signature_id == signature.id))
+    _record_demands(signature.id, _chosen_demand_ids(petition, details))
     token, signature.confirm_token_hash = new_token()
     signature.token_issued_at = now
     _queue_confirmation(petition, details.email, details.first_name, details.locale, token)
@@ -172,7 +206,8 @@ def token_has_expired(signature, now):
 
 
 def confirm_signature(token, *, now=None):
-    """Confirm the signature behind ``token`` and count it.
+    """Confirm the signature behind ``token`` and count it, and count it for each
+    demand the signer backs.
 
     Idempotent: confirming again returns the signature unchanged and counts
     nothing. Records mailing-list consent if the signer ticked the box. Raises
@@ -203,11 +238,23 @@ def confirm_signature(token, *, now=None):
     supporter.postal_code = signature.postal_code
     supporter.country = signature.country
     supporter.locale = signature.locale
-    change_confirmed_count(petition.id, +1)
+    change_signature_counts(signature, +1)
     if signature.wants_updates:
         record_consent(supporter, petition.campaign, signature.consent_wording,
                        source=f"petition:{petition.slug}", now=now)
     return signature
+
+
+def change_signature_counts(signature, delta):
+    """Move every count a confirmed signature is part of by ``delta``: its petition's and
+    those of the demands it backs. For confirming (+1) and for invalidating or
+    restoring a confirmed signature (-1/+1). In the caller's transaction.
+    """
+    change_confirmed_count(signature.petition_id, delta)
+    demand_ids = db.session.scalars(
+        select(SignatureDemand.demand_id).where(SignatureDemand.signature_id == signature.id)).all()
+    if demand_ids:
+        change_demand_counts(demand_ids, delta)
 
 
 def discard_pending_signature(token):

@@ -23,6 +23,12 @@ OWNER = {"anonymous": "login", "organizer_a": "ok", "organizer_b": "hidden", "ad
 ANY_ACCOUNT = {"anonymous": "login", "organizer_a": "ok", "organizer_b": "ok", "admin": "ok"}
 ADMIN_ONLY = {"anonymous": "login", "organizer_a": "hidden", "organizer_b": "hidden", "admin": "ok"}
 PUBLIC = {"anonymous": "ok", "organizer_a": "ok", "organizer_b": "ok", "admin": "ok"}
+# A made-up token is an unknown link to everyone.
+LINK = {"anonymous": "hidden", "organizer_a": "hidden", "organizer_b": "hidden", "admin": "hidden"}
+# An empty form from someone allowed to send it is refused for its content (422).
+ANY_ACCOUNT_EMPTY_FORM = {"anonymous": "login", "organizer_a": 422, "organizer_b": 422, "admin": 422}
+ADMIN_ONLY_EMPTY_FORM = {"anonymous": "login", "organizer_a": "hidden", "organizer_b": "hidden",
+                         "admin": 422}
 
 # endpoint -> (methods tried, expectations). Token routes are public pages that
 # answer a clear "this link does not work" to a made-up token.
@@ -30,8 +36,41 @@ ROUTES = {
     "accounts.login": (["GET"], PUBLIC),
     "accounts.logout": (["POST"], PUBLIC),
     "accounts.account": (["GET"], ANY_ACCOUNT),
+    "accounts.forgot_password": (["GET"], PUBLIC),
+    "accounts.reset_password": (["GET", "POST"], LINK),
+    "accounts.accept_invitation": (["GET", "POST"], LINK),
+    "accounts.confirm_email_change": (["GET", "POST"], LINK),
+    "accounts.change_password": (["POST"], ANY_ACCOUNT_EMPTY_FORM),
+    "accounts.change_email": (["POST"], ANY_ACCOUNT_EMPTY_FORM),
     "admin.index": (["GET"], ADMIN_ONLY),
+    "admin.users": (["GET"], ADMIN_ONLY),
+    "admin.show_user": (["GET"], ADMIN_ONLY),
+    "admin.invite": (["POST"], ADMIN_ONLY_EMPTY_FORM),
+    "admin.change_role": (["POST"], ADMIN_ONLY_EMPTY_FORM),
+    "admin.deactivate": (["POST"], ADMIN_ONLY_EMPTY_FORM),
+    "admin.reactivate": (["POST"], ADMIN_ONLY),
+    "admin.resend_invitation": (["POST"], ADMIN_ONLY),
+    "admin_campaigns.campaigns": (["GET"], ADMIN_ONLY),
+    "admin_campaigns.unpublish": (["POST"], ADMIN_ONLY),
+    "admin_campaigns.audit": (["GET"], ADMIN_ONLY),
     "campaigns_manage.dashboard": (["GET"], ANY_ACCOUNT),
+    "campaigns_manage.new_campaign": (["GET"], ANY_ACCOUNT),
+    "campaigns_manage.preview": (["POST"], ANY_ACCOUNT),
+    "campaigns_manage.edit_campaign": (["GET"], OWNER),
+    "campaigns_manage.organizers": (["GET"], OWNER),
+    "campaigns_manage.change_status": (["POST"], OWNER),
+    "campaigns_manage.new_demand": (["POST"], OWNER),
+    "campaigns_manage.change_demand": (["POST"], OWNER),
+    "campaigns_manage.remove_organizer_view": (["POST"], OWNER),
+    "petitions_manage.new_petition": (["GET"], OWNER),
+    "petitions_manage.edit_petition": (["GET"], OWNER),
+    "signatures_manage.signatures": (["GET"], OWNER),
+    "signatures_manage.numbers": (["GET"], OWNER),
+    "signatures_manage.campaign_audit": (["GET"], OWNER),
+    "signatures_manage.hide": (["POST"], OWNER),
+    "signatures_manage.show": (["POST"], OWNER),
+    "signatures_manage.invalidate": (["POST"], OWNER),
+    "signatures_manage.restore": (["POST"], OWNER),
 }
 
 
@@ -52,7 +91,7 @@ def world(make_app):
         db.session.commit()
         ids = {"campaign": campaign_a.id, "petition": petition_a.id,
                "signature": db.session.scalars(select(Signature.id)).one(),
-               "demand": campaign_a.demands[0].id}
+               "demand": campaign_a.demands[0].id, "user": organizer_a.id}
         users = {"organizer_a": organizer_a.get_id(), "organizer_b": organizer_b.get_id(),
                  "admin": admin.get_id()}
     return app, ids, users
@@ -64,7 +103,7 @@ def _url_values(rule, ids):
     for argument in rule.arguments:
         if argument == "token":
             values[argument] = "made-up-token"
-        elif argument in {"campaign_id", "petition_id", "signature_id", "demand_id"}:
+        elif argument in {"campaign_id", "petition_id", "signature_id", "demand_id", "user_id"}:
             values[argument] = ids[argument.removesuffix("_id")]
         elif argument == "id":
             kind = next((k for k in ("signature", "petition", "demand", "campaign")
