@@ -320,7 +320,7 @@ def list_daily_confirmations(petition):
     per_demand = {}
     if petition.signers_choose_demands:
         rows = db.session.execute(
-            select(day, SignatureDemand.demand_id, func.count())
+            select(day, SignatureDemand.demand_id, func.count()).select_from(Signature)
             .join(SignatureDemand, SignatureDemand.signature_id == Signature.id)
             .where(*confirmed_here).group_by(day, SignatureDemand.demand_id))
         for value, demand_id, count in rows:
