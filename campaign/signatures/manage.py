@@ -10,6 +10,7 @@ from campaign.accounts.decorators import organizer_required
 from campaign.extensions import db
 from campaign.i18n import country_choices
 from campaign.petitions.charts import daily_signatures_chart
+from campaign.petitions.services import campaign_demand_counts
 from campaign.petitions.stats import petition_numbers
 from campaign.signatures.moderation import (
     AUDIT_ACTION_LABELS,
@@ -57,6 +58,7 @@ def numbers(petition_id):
     figures = petition_numbers(petition.id, locale=locale)
     return render_template("petitions/stats/numbers.html", petition=petition,
                            campaign=petition.campaign, numbers=figures,
+                           demand_counts=campaign_demand_counts(petition.campaign),
                            chart=daily_signatures_chart(figures.days, locale),
                            pending_days=current_app.config["PENDING_SIGNATURE_DAYS"])
 

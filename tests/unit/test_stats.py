@@ -254,3 +254,28 @@ def test_an_administrator_sees_any_petitions_numbers(app, client, world):
 ])
 def test_the_value_axis_uses_round_steps(largest, ticks):
     assert nice_scale(largest) == ticks
+
+
+def test_the_numbers_show_each_demands_backers_when_signers_choose(app, client):
+    from campaign.petitions.services import change_demand_counts
+
+    with app.test_request_context():
+        organizer = make_user()
+        campaign = make_campaign()
+        campaign.organizers.append(organizer)
+        petition = make_petition(campaign=campaign, signers_choose_demands=True)
+        first, second = (demand.id for demand in campaign.demands)
+        change_demand_counts([first], +3)
+        change_demand_counts([second], +1)
+        db.session.commit()
+        ids = {"organizer": organizer.id, "petition": petition.id}
+    login(client, ids["organizer"])
+    page = numbers_page(client, ids["petition"]).text
+    assert "Support for each demand" in page
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td></tr>', page)
+    assert ("First demand", "3") in rows and ("Second demand", "1") in rows
+
+
+def test_the_numbers_leave_demands_out_when_signers_do_not_choose(client, world):
+    login(client, world["a"])
+    assert "Support for each demand" not in numbers_page(client, world["petition"]).text
