@@ -120,20 +120,24 @@ def find_signable_petition(slug):
     return snapshot
 
 
-def confirmed_counts(petition_ids):
-    """``{petition_id: confirmed signatures}`` from the count shards: a handful of
-    indexed rows per petition, never a scan of the signatures."""
-    petition_ids = list(petition_ids)
-    if not petition_ids:
+def _sum_shards(key_column, confirmed_column, ids):
+    """``{id: total}`` over count shards: a handful of indexed rows per id."""
+    ids = list(ids)
+    if not ids:
         return {}
     rows = db.session.execute(
-        select(PetitionCountShard.petition_id, func.sum(PetitionCountShard.confirmed))
-        .where(PetitionCountShard.petition_id.in_(petition_ids))
-        .group_by(PetitionCountShard.petition_id)
+        select(key_column, func.sum(confirmed_column)).where(key_column.in_(ids))
+        .group_by(key_column)
     ).all()
-    counts = dict.fromkeys(petition_ids, 0)
-    counts.update({petition_id: int(total or 0) for petition_id, total in rows})
+    counts = dict.fromkeys(ids, 0)
+    counts.update({key: int(total or 0) for key, total in rows})
     return counts
+
+
+def confirmed_counts(petition_ids):
+    """``{petition_id: confirmed signatures}`` from the count shards, never a scan of the
+    signatures."""
+    return _sum_shards(PetitionCountShard.petition_id, PetitionCountShard.confirmed, petition_ids)
 
 
 def change_confirmed_count(petition_id, delta):
@@ -187,17 +191,7 @@ def change_demand_counts(demand_ids, delta):
 
 def demand_counts(demand_ids):
     """``{demand_id: confirmed signatures backing it}`` from the demands' count rows."""
-    demand_ids = list(demand_ids)
-    if not demand_ids:
-        return {}
-    rows = db.session.execute(
-        select(DemandCountShard.demand_id, func.sum(DemandCountShard.confirmed))
-        .where(DemandCountShard.demand_id.in_(demand_ids))
-        .group_by(DemandCountShard.demand_id)
-    ).all()
-    counts = dict.fromkeys(demand_ids, 0)
-    counts.update({demand_id: int(total or 0) for demand_id, total in rows})
-    return counts
+    return _sum_shards(DemandCountShard.demand_id, DemandCountShard.confirmed, demand_ids)
 
 
 def campaign_demand_counts(campaign):
