@@ -154,7 +154,9 @@ def load(instance_path, overrides=None):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, **explicit.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     else:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_recycle": 1800,
+            # Connections are checked before use only after sitting idle (see
+            # campaign.database): a check on every checkout cost a round trip per request.
+            "pool_pre_ping": False, "pool_size": 10, "max_overflow": 20, "pool_recycle": 1800,
             **config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
         }
 
