@@ -1,5 +1,6 @@
 """Extensions, created unbound here and bound to the app in ``create_app``."""
 
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,4 +31,11 @@ login_manager = LoginManager()
 # The sliding-window counter is as fair as a moving window at a fraction of its
 # cost: two counters per key instead of one list entry per hit.
 limiter = Limiter(key_func=get_remote_address, strategy="sliding-window-counter")
+
+
+@limiter.request_filter
+def _reading_is_never_limited():
+    # Every limit guards an action (signing, logging in); reading pages never is,
+    # so safe requests skip the limiter's bookkeeping altogether.
+    return request.method in ("GET", "HEAD", "OPTIONS")
 
