@@ -1,8 +1,8 @@
 """Column helpers shared by every feature's models."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, TypeDecorator, func, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -82,3 +82,17 @@ def insert_ignoring_conflicts(model, values, returning=None):
     statement = prepared(("insert-ignore", model, returning), lambda: dialect_insert(model)
                          .on_conflict_do_nothing().returning(model.__table__.c[returning.key]))
     return db.session.execute(statement, values).scalar_one_or_none()
+
+
+def utc_day(column):
+    """A SQL expression for the UTC calendar day of a timestamp column, on either database."""
+    # A literal, not a bound parameter: PostgreSQL accepts the GROUP BY only
+    # when it is written exactly as the selected expression.
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(literal_column("'UTC'"), column))
+    return func.date(column)  # SQLite keeps UTC already (see UTCDateTime)
+
+
+def as_date(value):
+    """A day as :func:`utc_day` returned it (a date on PostgreSQL, a string on SQLite)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

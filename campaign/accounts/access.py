@@ -13,6 +13,7 @@ from sqlalchemy import select
 from campaign.campaigns.models import Campaign, campaign_organizers
 from campaign.extensions import db
 from campaign.petitions.models import Petition
+from campaign.signatures.models import Signature
 
 
 def visible_campaign_ids(user):
@@ -41,6 +42,15 @@ def find_managed_petition(user, petition_id):
     return db.session.scalars(
         select(Petition).where(Petition.id == petition_id,
                                Petition.campaign_id.in_(visible_campaign_ids(user)))
+    ).one_or_none()
+
+
+def find_managed_signature(user, signature_id):
+    """The signature if it belongs to a petition of a campaign ``user`` manages, else None."""
+    return db.session.scalars(
+        select(Signature).join(Petition, Signature.petition_id == Petition.id)
+        .where(Signature.id == signature_id,
+               Petition.campaign_id.in_(visible_campaign_ids(user)))
     ).one_or_none()
 
 

@@ -6,11 +6,11 @@ import time
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from campaign.campaigns.models import VISIBLE_CAMPAIGN_STATUSES, Campaign, Demand
-from campaign.db import insert_ignoring_conflicts, prepared
+from campaign.db import as_date, insert_ignoring_conflicts, prepared, utc_day
 from campaign.extensions import db
 from campaign.petitions.models import COUNT_SHARDS, Petition, PetitionCountShard, petition_is_open
 from campaign.signatures.models import (
@@ -284,18 +284,6 @@ class DayTotal:
     demands: dict  # {demand_id: confirmed signatures backing it that day}
 
 
-def _utc_day(column):
-    # A literal, not a bound parameter: PostgreSQL accepts the GROUP BY only
-    # when it is written exactly as the selected expression.
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(literal_column("'UTC'"), column))
-    return func.date(column)  # SQLite keeps UTC already (see campaign.db.UTCDateTime)
-
-
-def _as_date(value):
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def list_daily_confirmations(petition):
     """The confirmed signatures of ``petition`` (a :class:`Petition` or
     :class:`SignablePetition`) per UTC day of confirmation, from the first such
@@ -305,11 +293,11 @@ def list_daily_confirmations(petition):
     were confirmed). Runs GROUP BY queries over the petition's signatures: meant
     for cached open-data files, never for page views.
     """
-    day = _utc_day(Signature.confirmed_at)
+    day = utc_day(Signature.confirmed_at)
     confirmed_here = (Signature.petition_id == petition.id,
                       Signature.status == SignatureStatus.CONFIRMED,
                       Signature.confirmed_at.is_not(None))
-    per_day = {_as_date(value): count for value, count in db.session.execute(
+    per_day = {as_date(value): count for value, count in db.session.execute(
         select(day, func.count()).where(*confirmed_here).group_by(day))}
     per_demand = {}
     if petition.signers_choose_demands:
@@ -318,7 +306,7 @@ def list_daily_confirmations(petition):
             .join(SignatureDemand, SignatureDemand.signature_id == Signature.id)
             .where(*confirmed_here).group_by(day, SignatureDemand.demand_id))
         for value, demand_id, count in rows:
-            per_demand.setdefault(_as_date(value), {})[demand_id] = count
+            per_demand.setdefault(as_date(value), {})[demand_id] = count
     if not per_day:
         return []
     first, last = min(per_day), max(per_day)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from babel import Locale
 from sqlalchemy import case, func, literal_column, select
 
-from campaign.db import utcnow
+from campaign.db import as_date, utc_day, utcnow
 from campaign.extensions import db
 from campaign.signatures.models import Signature, SignatureStatus
 
@@ -107,18 +107,6 @@ def status_counts(petition_id):
     return counts
 
 
-def _utc_day(column):
-    # Literals, not bound parameters: PostgreSQL only accepts the GROUP BY
-    # expression as the selected one if the two are written identically.
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(literal_column("'UTC'"), column))
-    return func.date(column)  # SQLite stores UTC already (see campaign.db.UTCDateTime)
-
-
-def _as_date(value):
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def daily_counts(petition_id, first_day, last_day):
     """One :class:`DayCount` per UTC day from ``first_day`` to ``last_day``, empty days too.
 
@@ -129,14 +117,14 @@ def daily_counts(petition_id, first_day, last_day):
     end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
 
     def per_day(column, *conditions):
-        day = _utc_day(column)
+        day = utc_day(column)
         rows = db.session.execute(
             select(day, func.count())
             .where(Signature.petition_id == petition_id, column >= start, column < end,
                    *conditions)
             .group_by(day)
         ).all()
-        return {_as_date(value): count for value, count in rows}
+        return {as_date(value): count for value, count in rows}
 
     submitted = per_day(Signature.created_at)
     confirmed = per_day(Signature.confirmed_at, Signature.status == SignatureStatus.CONFIRMED)

@@ -5,7 +5,11 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from campaign.accounts.access import managed_campaign_or_404, managed_petition_or_404
+from campaign.accounts.access import (
+    find_managed_signature,
+    managed_campaign_or_404,
+    managed_petition_or_404,
+)
 from campaign.accounts.decorators import organizer_required
 from campaign.extensions import db
 from campaign.i18n import country_choices
@@ -18,7 +22,6 @@ from campaign.signatures.moderation import (
     STATUS_FILTERS,
     ReasonRequired,
     ReasonTooLong,
-    find_managed_signature,
     hide_comment,
     invalidate_signature,
     list_audit_entries,

@@ -14,13 +14,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from campaign.accounts.access import visible_campaign_ids
 from campaign.accounts.audit import record
 from campaign.accounts.models import AuditEntry
 from campaign.campaigns.models import VISIBLE_CAMPAIGN_STATUSES, Campaign, CampaignStatus
 from campaign.errors import DomainError
 from campaign.extensions import db
-from campaign.petitions.models import Petition
 from campaign.signatures.models import Signature, SignatureStatus, Supporter
 from campaign.signatures.services import change_signature_counts
 from campaign.text import clean_paragraphs
@@ -69,15 +67,6 @@ def _lock(obj):
 def _audit(actor, action, signature, reason):
     record(actor, action, "signature", signature.id,
            campaign_id=signature.petition.campaign_id, reason=reason)
-
-
-def find_managed_signature(user, signature_id):
-    """The signature if it belongs to a petition of a campaign ``user`` manages, else None."""
-    return db.session.scalars(
-        select(Signature).join(Petition, Signature.petition_id == Petition.id)
-        .where(Signature.id == signature_id,
-               Petition.campaign_id.in_(visible_campaign_ids(user)))
-    ).one_or_none()
 
 
 def hide_comment(actor, signature, reason=""):
