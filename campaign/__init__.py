@@ -30,10 +30,12 @@ def create_app(config=None):
 
     from campaign.cli import register_commands
     from campaign.errors import register_error_handlers
+    from campaign.events.views import rsvp_form_after_csrf_failure
     from campaign.petitions.views import sign_form_after_csrf_failure
     from campaign.templating import register_template_helpers
 
-    register_error_handlers(app, on_csrf_error=lambda error: sign_form_after_csrf_failure())
+    register_error_handlers(app, on_csrf_error=lambda error: rsvp_form_after_csrf_failure()
+                            or sign_form_after_csrf_failure())
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -69,6 +71,8 @@ def _register_blueprints(app):
     from campaign.campaigns.admin import bp as admin_campaigns_bp
     from campaign.campaigns.manage import manage_bp as campaigns_manage_bp
     from campaign.campaigns.views import bp as campaigns_bp
+    from campaign.events.manage import bp as events_manage_bp
+    from campaign.events.views import bp as events_bp
     from campaign.health import bp as health_bp
     from campaign.i18n import bp as i18n_bp
     from campaign.mail.views import bp as devmail_bp
@@ -82,7 +86,7 @@ def _register_blueprints(app):
     for blueprint in (campaigns_bp, petitions_bp, signatures_bp, health_bp, i18n_bp,
                       devmail_bp, accounts_bp, admin_bp, campaigns_manage_bp,
                       signatures_manage_bp, admin_campaigns_bp, petitions_manage_bp, media_bp,
-                      opendata_bp):
+                      opendata_bp, events_bp, events_manage_bp):
         app.register_blueprint(blueprint)
 
 
@@ -95,3 +99,9 @@ def _register_request_hooks(app):
         count = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.after_request(add_security_headers)
+    if app.config["EMBEDDED_SCHEDULER"]:
+        from campaign.scheduler import start_embedded_scheduler
+
+        # Started by the first request, so that CLI commands (migrations, demo data)
+        # never run periodic jobs.
+        app.before_request(lambda: start_embedded_scheduler(app) and None)

@@ -27,6 +27,12 @@ def _env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def _env_hours(name):
+    """A comma-separated list of hours, e.g. "24,2"; empty means none."""
+    parts = [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]
+    return tuple(float(part) for part in parts)
+
+
 def _normalise_database_url(url):
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
     if url.startswith("postgres://"):
@@ -64,6 +70,13 @@ def defaults():
         "RECOUNT_SECONDS": 300,
         "PAGE_CACHE_SECONDS": 5,
         "SIGN_RATE_LIMIT": "20 per minute; 200 per hour",
+        "RSVP_RATE_LIMIT": "20 per minute; 200 per hour",
+        # Hours before an event's start that its confirmed attendees are reminded (at most two).
+        "EVENT_REMINDER_HOURS": (24, 2),
+        "EVENT_REMINDER_SECONDS": 300,
+        # Run the periodic jobs (sweep, reminders, purges) on a thread of the web process:
+        # the embedded mode's stand-in for celery beat. Defaults to on in embedded mode.
+        "EMBEDDED_SCHEDULER": None,
         "LOGIN_RATE_LIMIT_PER_IP": "20 per minute; 100 per hour",
         "LOGIN_RATE_LIMIT_PER_ACCOUNT": "5 per minute; 30 per hour",
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -102,18 +115,21 @@ def from_environment():
     for name in ("SECRET_KEY", "CELERY_BROKER_URL", "MAIL_FROM", "SMTP_HOST", "SMTP_USERNAME",
                  "LOGIN_RATE_LIMIT_PER_IP", "LOGIN_RATE_LIMIT_PER_ACCOUNT",
                  "SMTP_PASSWORD", "PUBLIC_URL", "SIGN_RATE_LIMIT", "RATELIMIT_STORAGE_URI",
+                 "RSVP_RATE_LIMIT",
                  "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL", "CELERY_QUEUE"):
         if env.get(name):
             found[name] = env[name]
     for name in ("SMTP_PORT", "SMTP_TIMEOUT", "CONFIRM_TOKEN_HOURS", "PENDING_SIGNATURE_DAYS",
                  "RESEND_INTERVAL_SECONDS", "OUTBOX_SWEEP_SECONDS", "OUTBOX_SWEEP_MIN_AGE_SECONDS",
                  "RECOUNT_SECONDS", "TRUSTED_PROXIES", "CELERY_VISIBILITY_TIMEOUT",
-                 "PAGE_CACHE_SECONDS"):
+                 "PAGE_CACHE_SECONDS", "EVENT_REMINDER_SECONDS"):
         if env.get(name):
             found[name] = _env_int(name, None)
     if env.get("BROKER_PUBLISH_TIMEOUT"):
         found["BROKER_PUBLISH_TIMEOUT"] = float(env["BROKER_PUBLISH_TIMEOUT"])
-    for name in ("SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TASKS_EAGER"):
+    if env.get("EVENT_REMINDER_HOURS"):
+        found["EVENT_REMINDER_HOURS"] = _env_hours("EVENT_REMINDER_HOURS")
+    for name in ("SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TASKS_EAGER", "EMBEDDED_SCHEDULER"):
         if env.get(name):
             found[name] = _env_bool(name, False)
     return found
@@ -137,6 +153,8 @@ def load(instance_path, overrides=None):
         config["TASKS_EAGER"] = not production
     if "MAIL_TRANSPORT" not in explicit:
         config["MAIL_TRANSPORT"] = "smtp" if production else "outbox"
+    if config.get("EMBEDDED_SCHEDULER") is None:
+        config["EMBEDDED_SCHEDULER"] = not production and not config.get("TESTING")
     if not config.get("CELERY_BROKER_URL"):
         config["CELERY_BROKER_URL"] = config.get("REDIS_URL") or "memory://"
     if "RATELIMIT_STORAGE_URI" not in explicit and config.get("REDIS_URL"):

@@ -1,10 +1,14 @@
 """The demo campaign: the call for a Korean peace treaty, for the 68th anniversary
 of the 1953 Armistice. Facts come from the organizers' article; the words are ours."""
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign, CampaignStatus, Demand
 from campaign.db import utcnow
+from campaign.events.models import Event, EventKind, EventStatus
 from campaign.extensions import db
 from campaign.petitions.models import Petition, PetitionStatus
 from campaign.petitions.services import create_count_shards
@@ -97,6 +101,104 @@ We, the undersigned, call on the Government of Canada to:
 )
 
 
+# The armistice anniversary picket is always the next 27 July; the teach-in three weeks
+# after the demo is loaded. Times are local to each place.
+EVENTS = (
+    {
+        "slug": "armistice-day-picket-toronto",
+        "title": "Armistice Day picket: sign a peace treaty now!",
+        "kind": EventKind.PICKET,
+        "timezone": "America/Toronto",
+        "when": "next-armistice-day",
+        "start": time(17, 0), "hours": 2,
+        "venue_name": "U.S. Consulate General",
+        "address": "360 University Avenue\nToronto, Ontario",
+        "city": "Toronto",
+        "accessibility": "The sidewalk is level and step-free. Placards are provided; "
+                         "bring water and something to sit on if you need it.",
+        "contact": "Picket organizers: picket@placard.localhost",
+        "description": """\
+On the anniversary of the 1953 Armistice we gather outside the U.S. Consulate General to call
+for a peace treaty that finally ends the Korean War, for U.S. troops to leave Korea, and for
+Canada to become a zone for peace.
+
+Bring friends, banners and your phone: the picket sign carries a QR code to the petition, so
+people passing by can add their names on the spot.
+""",
+    },
+    {
+        "slug": "white-house-picket-2021",
+        "title": "Picket outside the White House",
+        "kind": EventKind.PICKET,
+        "timezone": "America/New_York",
+        "when": date(2021, 2, 15),
+        "start": time(12, 0), "hours": 2,
+        "venue_name": "Outside the White House",
+        "address": "Pennsylvania Avenue NW\nWashington, D.C.",
+        "city": "Washington, D.C.",
+        "accessibility": "",
+        "contact": "",
+        "description": """\
+A picket outside the White House calling on the new U.S. administration to sign a peace treaty
+with the DPRK and to bring U.S. troops home from Korea.
+""",
+    },
+    {
+        "slug": "korea-peace-teach-in",
+        "title": "Teach-in: why the Korean War has never ended",
+        "kind": EventKind.ONLINE,
+        "timezone": "America/Toronto",
+        "when": "in-three-weeks",
+        "start": time(19, 0), "hours": 1.5,
+        "online_url": "https://meet.placard.localhost/korea-peace-teach-in",
+        "capacity": 100,
+        "accessibility": "Live captions are on. The slides are sent to everyone who registers.",
+        "contact": "Teach-in team: teach-in@placard.localhost",
+        "description": """\
+An hour and a half on the history behind the demands: the 1953 Armistice and its Item 60, the
+1953 Mutual Defence Treaty and the U.S. bases in Korea, the sanctions and the naval embargo, and
+the diplomatic relations between Canada and the DPRK established in 2001. Questions welcome.
+
+The link to join is sent to everyone whose place is confirmed.
+""",
+    },
+)
+
+
+def _event_day(when, today):
+    if when == "next-armistice-day":
+        this_year = date(today.year, 7, 27)
+        return this_year if this_year > today else date(today.year + 1, 7, 27)
+    if when == "in-three-weeks":
+        return today + timedelta(weeks=3)
+    return when
+
+
+def _load_events(campaign, now):
+    for values in EVENTS:
+        event = db.session.scalars(select(Event).where(Event.slug == values["slug"])).one_or_none()
+        if event is None:
+            event = Event(campaign=campaign, slug=values["slug"], sequence=0)
+            db.session.add(event)
+        zone = ZoneInfo(values["timezone"])
+        day = _event_day(values["when"], now.astimezone(zone).date())
+        starts_at = datetime.combine(day, values["start"], tzinfo=zone)
+        event.title = values["title"]
+        event.kind = values["kind"]
+        event.description = values["description"]
+        event.timezone = values["timezone"]
+        event.starts_at = starts_at
+        event.ends_at = starts_at + timedelta(hours=values["hours"])
+        event.venue_name = values.get("venue_name", "")
+        event.address = values.get("address", "")
+        event.city = values.get("city", "")
+        event.online_url = values.get("online_url", "")
+        event.capacity = values.get("capacity")
+        event.accessibility = values["accessibility"]
+        event.contact = values["contact"]
+        event.status = EventStatus.PUBLISHED
+
+
 def load_demo():
     """Create the demo campaign, or bring it back to its original text. Idempotent;
     signatures already collected are kept. The caller commits. Returns the campaign."""
@@ -126,5 +228,6 @@ def load_demo():
         db.session.flush()
         if is_new:
             create_count_shards(petition)
+    _load_events(campaign, utcnow())
     db.session.flush()
     return campaign

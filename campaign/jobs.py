@@ -24,6 +24,8 @@ JOBS = {
     "placard.mail.sweep_outbox": "campaign.mail.services:sweep_outbox",
     "placard.petitions.recount": "campaign.petitions.services:recount_signatures",
     "placard.signatures.purge_expired": "campaign.signatures.services:purge_expired_signatures",
+    "placard.events.send_reminders": "campaign.events.rsvps:send_due_reminders",
+    "placard.events.purge_stale_rsvps": "campaign.events.rsvps:purge_stale_rsvps",
 }
 
 _PENDING_KEY = "placard_jobs_after_commit"

@@ -8,6 +8,7 @@ from campaign.campaigns.models import (
     SlugRedirect,
     campaign_organizers,
 )
+from campaign.events.models import Event, EventKind, EventStatus, Rsvp, RsvpStatus
 from campaign.mail.models import EmailStatus, OutboundEmail
 from campaign.mailing.models import Subscription, SubscriptionStatus
 from campaign.petitions.models import Petition, PetitionCountShard, PetitionStatus, PetitionVersion
@@ -21,8 +22,9 @@ from campaign.signatures.models import (
 
 __all__ = [
     "AccountToken", "AuditEntry", "Campaign", "CampaignStatus", "Demand", "DemandCountShard",
-    "EmailStatus", "OutboundEmail", "Petition", "PetitionCountShard", "PetitionStatus",
-    "PetitionVersion", "Signature", "SignatureDemand", "SignatureStatus", "SlugRedirect",
+    "EmailStatus", "Event", "EventKind", "EventStatus", "OutboundEmail", "Petition",
+    "PetitionCountShard", "PetitionStatus", "PetitionVersion", "Rsvp", "RsvpStatus", "Signature",
+    "SignatureDemand", "SignatureStatus", "SlugRedirect",
     "Subscription", "SubscriptionStatus", "Supporter", "TokenPurpose", "User", "UserRole",
     "campaign_organizers",
 ]

@@ -6,6 +6,7 @@ from flask import request, url_for
 from flask_babel import get_locale
 
 from campaign.db import utcnow
+from campaign.events.display import event_when, event_when_short, kind_label
 from campaign.i18n import LANGUAGE_NAMES
 from campaign.text import render_markdown
 
@@ -23,6 +24,8 @@ def share_links(url, text):
 
 def register_template_helpers(app):
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals.update(event_when=event_when, event_when_short=event_when_short,
+                                 kind_label=kind_label)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

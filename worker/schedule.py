@@ -1,5 +1,5 @@
-"""Periodic jobs, run by ``celery beat``. The embedded mode has no beat: it needs none,
-as its jobs run in-process the moment they are dispatched."""
+"""Periodic jobs, run by ``celery beat`` in production and, in the embedded mode, by a
+thread of the web process (campaign.scheduler), from this one table."""
 
 
 def beat_schedule(config):
@@ -14,6 +14,14 @@ def beat_schedule(config):
         },
         "purge-expired-signatures": {
             "task": "placard.signatures.purge_expired",
+            "schedule": 6 * 3600.0,
+        },
+        "send-event-reminders": {
+            "task": "placard.events.send_reminders",
+            "schedule": float(config["EVENT_REMINDER_SECONDS"]),
+        },
+        "purge-stale-rsvps": {
+            "task": "placard.events.purge_stale_rsvps",
             "schedule": 6 * 3600.0,
         },
     }

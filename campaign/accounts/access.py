@@ -11,6 +11,7 @@ from flask import abort
 from sqlalchemy import select
 
 from campaign.campaigns.models import Campaign, campaign_organizers
+from campaign.events.models import Event, Rsvp
 from campaign.extensions import db
 from campaign.petitions.models import Petition
 from campaign.signatures.models import Signature
@@ -54,6 +55,20 @@ def find_managed_signature(user, signature_id):
     ).one_or_none()
 
 
+def find_managed_event(user, event_id):
+    return db.session.scalars(
+        select(Event).where(Event.id == event_id, Event.campaign_id.in_(visible_campaign_ids(user)))
+    ).one_or_none()
+
+
+def find_managed_rsvp(user, rsvp_id):
+    """The RSVP if it answers an event of a campaign ``user`` manages, else None."""
+    return db.session.scalars(
+        select(Rsvp).join(Event, Rsvp.event_id == Event.id)
+        .where(Rsvp.id == rsvp_id, Event.campaign_id.in_(visible_campaign_ids(user)))
+    ).one_or_none()
+
+
 def managed_campaign_or_404(user, campaign_id):
     campaign = find_managed_campaign(user, campaign_id)
     if campaign is None:
@@ -66,3 +81,17 @@ def managed_petition_or_404(user, petition_id):
     if petition is None:
         abort(404)
     return petition
+
+
+def managed_event_or_404(user, event_id):
+    event = find_managed_event(user, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def managed_rsvp_or_404(user, rsvp_id):
+    rsvp = find_managed_rsvp(user, rsvp_id)
+    if rsvp is None:
+        abort(404)
+    return rsvp

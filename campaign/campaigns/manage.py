@@ -35,6 +35,7 @@ from campaign.campaigns.services import (
     set_share_image,
     update_campaign,
 )
+from campaign.events.services import attendance, list_campaign_events
 from campaign.extensions import db
 from campaign.media import ImageRejected, delete_image, save_image
 from campaign.petitions.services import confirmed_counts
@@ -78,7 +79,9 @@ def _render_edit(form, campaign=None, status=200):
                "preview_html": render_markdown(form.body.data or "")}
     if campaign is not None:
         petitions = list(campaign.petitions)
+        events = list_campaign_events(campaign)
         context.update(
+            events=events, event_attendance={event.id: attendance(event) for event in events},
             demands=list(campaign.demands), demand_form=DemandForm(formdata=None),
             petitions=petitions, counts=confirmed_counts(p.id for p in petitions),
             status_actions=[(s, STATUS_ACTION_LABELS[s]) for s in CampaignStatus

@@ -128,10 +128,18 @@ def slugify(text, fallback):
 
 
 def _slugged_model(kind):
-    return {"campaign": Campaign, "petition": Petition}[kind]
+    from campaign.events.models import Event
+
+    return {"campaign": Campaign, "petition": Petition, "event": Event}[kind]
+
+
+# Slugs that would collide with fixed addresses under the same prefix.
+_RESERVED_SLUGS = {"event": {"rsvp"}}
 
 
 def _slug_taken(kind, slug, own_id):
+    if slug in _RESERVED_SLUGS.get(kind, ()):
+        return True
     model = _slugged_model(kind)
     live = db.session.scalar(select(model.id).where(model.slug == slug))
     if live is not None and live != own_id:
@@ -144,7 +152,7 @@ def _slug_taken(kind, slug, own_id):
 
 
 def available_slug(kind, wanted, own_id=None):
-    """``wanted`` if no other campaign (or petition, by ``kind``) has or had it, else
+    """``wanted`` if no other campaign (or petition or event, by ``kind``) has or had it, else
     ``wanted-2``, ``wanted-3``… — the first free one."""
     if not _slug_taken(kind, wanted, own_id):
         return wanted
@@ -181,8 +189,12 @@ def find_redirected_slug(kind, old_slug):
     query = (select(model.slug)
              .join(SlugRedirect, SlugRedirect.target_id == model.id)
              .where(SlugRedirect.kind == kind, SlugRedirect.old_slug == old_slug))
-    if model is Petition:
-        query = query.join(Petition.campaign)
+    if model is not Campaign:
+        query = query.join(model.campaign)
+    if kind == "event":
+        from campaign.events.models import VISIBLE_EVENT_STATUSES
+
+        query = query.where(model.status.in_(VISIBLE_EVENT_STATUSES))
     return db.session.scalar(query.where(Campaign.status.in_(VISIBLE_CAMPAIGN_STATUSES)))
 
 

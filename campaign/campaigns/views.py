@@ -7,6 +7,7 @@ from campaign.campaigns.services import (
     find_visible_campaign,
     list_published_campaigns,
 )
+from campaign.events.services import upcoming_campaign_events
 from campaign.pagecache import render_public_page
 from campaign.petitions.services import campaign_demand_counts, confirmed_counts, displayed_goal
 from campaign.petitions.views import render_sign_page, sign_form_for
@@ -42,6 +43,7 @@ def show(slug):
                       for p in campaign.petitions},
             "goals": {p.id: displayed_goal(counts[p.id], p.goal) for p in campaign.petitions},
             "demand_counts": campaign_demand_counts(campaign),
+            "events": upcoming_campaign_events(campaign.id),
         }
 
     return render_sign_page("campaigns/show.html", load=load)

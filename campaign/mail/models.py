@@ -42,3 +42,6 @@ class OutboundEmail(TimestampMixin, db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Files sent with the message: [{"filename", "content_type", "content"}], text only
+    # (an event's .ics). Made when the row is written, like the message's context.
+    attachments: Mapped[list] = mapped_column(JSON, default=list)

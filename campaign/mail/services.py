@@ -1,5 +1,6 @@
 """The outbox: emails are written with the action that needs them and sent after commit."""
 
+import dataclasses
 import logging
 import secrets
 from datetime import timedelta
@@ -23,6 +24,15 @@ log = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 8
 
 
+@dataclasses.dataclass(frozen=True)
+class Attachment:
+    """A text file sent with an email, such as an event's calendar entry."""
+
+    filename: str
+    content_type: str
+    content: str
+
+
 class SendOutcome:
     SENT = "sent"
     ALREADY_DONE = "already_done"
@@ -30,12 +40,13 @@ class SendOutcome:
     RETRY = "retry"
 
 
-def queue_email(kind, to_address, template, locale, **context):
+def queue_email(kind, to_address, template, locale, *, attachments=(), **context):
     """Put an email in the outbox, dispatch its sending after commit, and return its id.
 
     ``context`` must be JSON-serialisable (plain values and dicts): the email is
-    rendered from it when it is sent. Flushes, never commits: the caller's
-    transaction decides whether the email exists.
+    rendered from it when it is sent. ``attachments`` are :class:`Attachment`
+    values. Flushes, never commits: the caller's transaction decides whether the
+    email exists.
     """
     now = utcnow()
     table = OutboundEmail.__table__
@@ -44,6 +55,7 @@ def queue_email(kind, to_address, template, locale, **context):
         "kind": kind, "to_address": to_address, "template": template, "locale": locale,
         "context": context, "message_id": _new_message_id(), "status": EmailStatus.PENDING,
         "attempts": 0, "last_error": "", "subject": "", "body_text": "", "body_html": "",
+        "attachments": [dataclasses.asdict(attachment) for attachment in attachments],
         "created_at": now, "updated_at": now,
     }).scalar_one()
     dispatch_after_commit("placard.mail.send", email_id)
@@ -69,6 +81,11 @@ def build_message(email, config):
     message.set_content(email.body_text)
     if email.body_html:
         message.add_alternative(email.body_html, subtype="html")
+    for attachment in email.attachments or ():
+        # Text only (see OutboundEmail.attachments): sent as UTF-8 text of its subtype.
+        subtype = attachment["content_type"].partition("/")[2]
+        message.add_attachment(attachment["content"], subtype=subtype,
+                               filename=attachment["filename"])
     return message
 
 

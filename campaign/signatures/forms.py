@@ -38,7 +38,8 @@ STANDARD_CONSENT_WORDING = _l("Keep me informed about this campaign")
 _HOST = re.compile(r"[a-z0-9_.:\-]+")
 
 
-def _no_control_characters(allow_newlines=False):
+def without_control_characters(allow_newlines=False):
+    """A validator refusing invisible control characters (newlines only if allowed)."""
     def check(form, field):
         if field.data and has_control_characters(field.data, allow_newlines=allow_newlines):
             raise ValidationError(
@@ -127,10 +128,19 @@ _POSTAL_CODE_OPTIONAL = (Optional(), *_POSTAL_CODE_SHAPE)
 _COMMENT_SHAPE = (
     Length(max=COMMENT_MAX,
            message=_l("Please keep your comment under %(max)d characters.", max=COMMENT_MAX)),
-    _no_control_characters(allow_newlines=True),
+    without_control_characters(allow_newlines=True),
 )
 _COMMENT_REQUIRED = (DataRequired(_l("Please write a comment.")), *_COMMENT_SHAPE)
 _COMMENT_OPTIONAL = (Optional(), *_COMMENT_SHAPE)
+
+
+def email_field():
+    """A supporter's email address: required, checked and normalised by email-validator."""
+    return EmailField(
+        _l("Email"), filters=[clean_line],
+        validators=[DataRequired(_l("Please enter your email address.")),
+                    Length(max=254, message=_l("This email address is too long.")),
+                    without_control_characters(), _valid_email])
 
 
 class DemandsField(SelectMultipleField):
@@ -150,18 +160,14 @@ class SignForm(FlaskForm):
         validators=[DataRequired(_l("Please enter your first name.")),
                     Length(max=NAME_MAX, message=_l("Please keep this under %(max)d characters.",
                                                      max=NAME_MAX)),
-                    _no_control_characters()])
+                    without_control_characters()])
     last_name = StringField(
         _l("Last name"), filters=[clean_line],
         validators=[DataRequired(_l("Please enter your last name.")),
                     Length(max=NAME_MAX, message=_l("Please keep this under %(max)d characters.",
                                                      max=NAME_MAX)),
-                    _no_control_characters()])
-    email = EmailField(
-        _l("Email"), filters=[clean_line],
-        validators=[DataRequired(_l("Please enter your email address.")),
-                    Length(max=254, message=_l("This email address is too long.")),
-                    _no_control_characters(), _valid_email])
+                    without_control_characters()])
+    email = email_field()
     postal_code = StringField(
         _l("Postal code"), filters=[lambda value: clean_line(value).upper()],
         validators=list(_POSTAL_CODE_REQUIRED))

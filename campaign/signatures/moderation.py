@@ -33,6 +33,8 @@ AUDIT_ACTION_LABELS = {
     "signature.invalidate": _l("Signature invalidated"),
     "signature.restore": _l("Signature restored"),
     "campaign.unpublish": _l("Campaign unpublished"),
+    "event.cancel": _l("Event cancelled"),
+    "event.attendees_export": _l("Attendee list downloaded"),
 }
 
 

@@ -4,12 +4,13 @@ import dataclasses
 from datetime import timedelta
 from enum import StrEnum
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import delete, exists, select
 
 from campaign.db import dialect_insert, insert_ignoring_conflicts, prepared, utcnow
 from campaign.errors import DomainError
 from campaign.extensions import db
+from campaign.links import public_url
 from campaign.mail.models import EmailStatus, OutboundEmail
 from campaign.mail.services import queue_email
 from campaign.mailing.models import Subscription
@@ -84,7 +85,7 @@ def sign_petition(petition, details, *, now=None):
     now = now or utcnow()
     if not petition.is_open(now):
         raise PetitionClosed("petition closed")
-    supporter_id = _find_or_create_supporter_id(details)
+    supporter_id = find_or_create_supporter_id(details.email, details.locale)
     token, token_hash = new_token()
     signature_id = insert_ignoring_conflicts(Signature, {
         "petition_id": petition.id, "supporter_id": supporter_id,
@@ -125,10 +126,11 @@ def _record_demands(signature_id, demand_ids):
             {"signature_id": signature_id, "demand_id": demand_id} for demand_id in demand_ids])
 
 
-def _find_or_create_supporter_id(details):
-    email_key = details.email.lower()
+def find_or_create_supporter_id(email, locale):
+    """The id of the supporter with this (normalised) address, created if new. Flushes."""
+    email_key = email.lower()
     now = utcnow()
-    values = {"email": details.email, "email_key": email_key, "locale": details.locale,
+    values = {"email": email, "email_key": email_key, "locale": locale,
               "first_name": "", "last_name": "", "postal_code": "", "country": "",
               "created_at": now, "updated_at": now}
 
@@ -154,7 +156,7 @@ def _answer_repeat_signature(petition, signature, details, now):
     if signature.status == SignatureStatus.CONFIRMED:
         queue_email("already_signed", details.email, "already_signed", details.locale,
                     **_petition_context(petition), first_name=signature.first_name,
-                    petition_url=_public_url("petitions.show", slug=petition.slug))
+                    petition_url=public_url("petitions.show", slug=petition.slug))
         return SignOutcome.ALREADY_SIGNED
     # Still pending: the latest details win (the signer may have fixed a typo),
     # and only the newest link works.
@@ -176,8 +178,8 @@ def _answer_repeat_signature(petition, signature, details, now):
 def _queue_confirmation(petition, email, first_name, locale, token):
     queue_email("signature_confirmation", email, "signature_confirmation", locale,
                 **_petition_context(petition), first_name=first_name,
-                confirm_url=_public_url("signatures.confirm", token=token),
-                discard_url=_public_url("signatures.discard", token=token),
+                confirm_url=public_url("signatures.confirm", token=token),
+                discard_url=public_url("signatures.discard", token=token),
                 hours=current_app.config["CONFIRM_TOKEN_HOURS"])
 
 
@@ -185,10 +187,6 @@ def _petition_context(petition):
     """What the emails show of a petition, as it reads when the signer signs."""
     return {"petition": {"title": petition.title, "target": petition.target},
             "campaign": {"title": petition.campaign.title}}
-
-
-def _public_url(endpoint, **values):
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def find_signature_by_token(token):

@@ -89,6 +89,7 @@ def _base_config(database_url, redis_url, instance_path, smtp_port, **overrides)
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": smtp_port,
         "SIGN_RATE_LIMIT": "100000 per minute",
+        "RSVP_RATE_LIMIT": "100000 per minute",
     }
     config.update(overrides)
     return config
@@ -113,6 +114,7 @@ def stack(database_url, redis_url, smtp, tmp_path_factory):
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "CELERY_QUEUE": queue,
         "SIGN_RATE_LIMIT": "100000 per minute",
+        "RSVP_RATE_LIMIT": "100000 per minute",
         "RESEND_INTERVAL_SECONDS": "0",
         "OUTBOX_SWEEP_SECONDS": "1",
         "OUTBOX_SWEEP_MIN_AGE_SECONDS": "2",

@@ -14,6 +14,7 @@ from campaign.extensions import db
 from campaign.signatures.models import Signature
 from campaign.signatures.services import sign_petition
 from tests.factories import make_campaign, make_petition, signer
+from tests.factories_events import make_event, make_rsvp
 
 PRIVATE_PREFIXES = ("/organize", "/admin")
 
@@ -29,6 +30,9 @@ LINK = {"anonymous": "hidden", "organizer_a": "hidden", "organizer_b": "hidden",
 ANY_ACCOUNT_EMPTY_FORM = {"anonymous": "login", "organizer_a": 422, "organizer_b": 422, "admin": 422}
 ADMIN_ONLY_EMPTY_FORM = {"anonymous": "login", "organizer_a": "hidden", "organizer_b": "hidden",
                          "admin": 422}
+OWNER_EMPTY_FORM = {"anonymous": "login", "organizer_a": 422, "organizer_b": "hidden", "admin": 422}
+# A button's form sent without its hidden fields: only a tampered request does that.
+OWNER_EMPTY_BUTTON = {"anonymous": "login", "organizer_a": 400, "organizer_b": "hidden", "admin": 400}
 
 # endpoint -> (methods tried, expectations). Token routes are public pages that
 # answer a clear "this link does not work" to a made-up token.
@@ -71,6 +75,14 @@ ROUTES = {
     "signatures_manage.show": (["POST"], OWNER),
     "signatures_manage.invalidate": (["POST"], OWNER),
     "signatures_manage.restore": (["POST"], OWNER),
+    "events_manage.new_event": (["GET"], OWNER),
+    "events_manage.edit_event": (["GET"], OWNER),
+    "events_manage.show_event": (["GET"], OWNER),
+    "events_manage.cancel": (["POST"], OWNER_EMPTY_FORM),
+    "events_manage.attendees": (["GET"], OWNER),
+    "events_manage.attendees_csv": (["GET"], OWNER),
+    "events_manage.check_in": (["GET"], OWNER),
+    "events_manage.check_in_rsvp": (["POST"], OWNER_EMPTY_BUTTON),
 }
 
 
@@ -86,12 +98,15 @@ def world(make_app):
         campaign_a.organizers.append(organizer_a)
         make_campaign(slug="campaign-b").organizers.append(organizer_b)
         petition_a = make_petition(campaign=campaign_a, slug="petition-a")
+        event_a = make_event(campaign_a, slug="event-a")
+        rsvp_a = make_rsvp(event_a, "attendee@example.org")
         db.session.commit()
         sign_petition(petition_a, signer(email="supporter@example.org"))
         db.session.commit()
         ids = {"campaign": campaign_a.id, "petition": petition_a.id,
                "signature": db.session.scalars(select(Signature.id)).one(),
-               "demand": campaign_a.demands[0].id, "user": organizer_a.id}
+               "demand": campaign_a.demands[0].id, "user": organizer_a.id,
+               "event": event_a.id, "rsvp": rsvp_a.id}
         users = {"organizer_a": organizer_a.get_id(), "organizer_b": organizer_b.get_id(),
                  "admin": admin.get_id()}
     return app, ids, users
@@ -103,7 +118,8 @@ def _url_values(rule, ids):
     for argument in rule.arguments:
         if argument == "token":
             values[argument] = "made-up-token"
-        elif argument in {"campaign_id", "petition_id", "signature_id", "demand_id", "user_id"}:
+        elif argument in {"campaign_id", "petition_id", "signature_id", "demand_id", "user_id",
+                          "event_id", "rsvp_id"}:
             values[argument] = ids[argument.removesuffix("_id")]
         elif argument == "id":
             kind = next((k for k in ("signature", "petition", "demand", "campaign")

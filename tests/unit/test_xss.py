@@ -14,6 +14,7 @@ import pytest
 from campaign import create_app
 from campaign.extensions import db
 from tests.factories import make_campaign, make_petition
+from tests.factories_events import make_event
 
 # Classic forms from the filter-evasion literature: plain, mixed case,
 # malformed tags, encoded schemes, event handlers, SVG and MathML vectors, CSS.
@@ -119,9 +120,12 @@ def _render_pages(app, client, text):
         campaign.demands[0].text = text
         make_petition(campaign=campaign, slug="xss-petition", title=text, target=text,
                       body=text, consent_wording=text)
+        make_event(campaign, slug="xss-event", title=text, description=text, venue_name=text,
+                   address=text, city=text[:100], accessibility=text, contact=text[:300])
         db.session.commit()
     pages = {}
-    for path in ("/", "/campaigns/xss-campaign", "/petitions/xss-petition"):
+    for path in ("/", "/campaigns/xss-campaign", "/petitions/xss-petition", "/events",
+                 "/events/xss-event", "/events/xss-event/picket-sign"):
         response = client.get(path)
         assert response.status_code == 200, path
         pages[path] = response.text

@@ -1,0 +1,1 @@
+"""Events: pickets, rallies, vigils, marches, meetings and online gatherings, with RSVPs."""

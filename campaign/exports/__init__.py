@@ -1,0 +1,1 @@
+"""Downloads of campaign data for organizers: CSV that spreadsheets open safely."""
