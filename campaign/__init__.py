@@ -76,6 +76,9 @@ def _register_blueprints(app):
     from campaign.health import bp as health_bp
     from campaign.i18n import bp as i18n_bp
     from campaign.mail.views import bp as devmail_bp
+    from campaign.mailing.admin import bp as admin_mailing_bp
+    from campaign.mailing.manage import bp as mailing_manage_bp
+    from campaign.mailing.views import bp as mailing_bp
     from campaign.media import bp as media_bp
     from campaign.petitions.manage import manage_bp as petitions_manage_bp
     from campaign.petitions.opendata import bp as opendata_bp
@@ -86,7 +89,8 @@ def _register_blueprints(app):
     for blueprint in (campaigns_bp, petitions_bp, signatures_bp, health_bp, i18n_bp,
                       devmail_bp, accounts_bp, admin_bp, campaigns_manage_bp,
                       signatures_manage_bp, admin_campaigns_bp, petitions_manage_bp, media_bp,
-                      opendata_bp, events_bp, events_manage_bp):
+                      opendata_bp, events_bp, events_manage_bp, mailing_bp, admin_mailing_bp,
+                      mailing_manage_bp):
         app.register_blueprint(blueprint)
 
 

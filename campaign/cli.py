@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 
 from campaign.accounts.cli import register_account_commands
 from campaign.jobs import run_job
+from campaign.mailing.cli import mailing
 
 
 def register_commands(app: Flask):
@@ -41,5 +42,5 @@ def register_commands(app: Flask):
         """Delete signatures never confirmed in time, and old sent emails."""
         click.echo(f"{run_job('placard.signatures.purge_expired')} unconfirmed signatures deleted")
 
-    for group in (demo, outbox, signatures):
+    for group in (demo, outbox, signatures, mailing):
         app.cli.add_command(group)

@@ -94,6 +94,26 @@ def defaults():
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ("en", "fr_CA"),
         "ORGANISATION_NAME": "Placard",
+        # Address whose mail is piped to `flask mailing unsubscribe-mail`; empty: no mailto
+        # in List-Unsubscribe.
+        "UNSUBSCRIBE_MAILTO": "",
+        # Bearer token of POST /webhooks/bounces; empty: the webhook does not exist (404).
+        "BOUNCE_WEBHOOK_TOKEN": "",
+        # The sender's postal address, printed in every mailing's footer (CASL requires it).
+        "ORGANISATION_ADDRESS": "",
+        # Mailings: messages per second per batch job (0: as fast as the server takes them),
+        # recipients claimed at a time, seconds a batch job runs before handing over,
+        # batch jobs run side by side per mailing, seconds a claim lasts if its worker dies,
+        # and how often the periodic dispatch looks at scheduled and sending mailings.
+        "MAILING_RATE_PER_WORKER": 0.0,
+        "MAILING_BATCH_SIZE": 200,
+        "MAILING_BATCH_SECONDS": 60,
+        "MAILING_PARALLEL_BATCHES": 2,
+        "MAILING_CLAIM_SECONDS": 600,
+        "MAILING_DISPATCH_SECONDS": 10,
+        # The queue mailing batches go to; empty means CELERY_QUEUE. A separate queue lets
+        # dedicated workers send mailings while confirmations keep their own.
+        "CELERY_MAILING_QUEUE": "",
         "TRUSTED_PROXIES": 0,
         "LOG_LEVEL": "INFO",
     }
@@ -115,16 +135,21 @@ def from_environment():
     for name in ("SECRET_KEY", "CELERY_BROKER_URL", "MAIL_FROM", "SMTP_HOST", "SMTP_USERNAME",
                  "LOGIN_RATE_LIMIT_PER_IP", "LOGIN_RATE_LIMIT_PER_ACCOUNT",
                  "SMTP_PASSWORD", "PUBLIC_URL", "SIGN_RATE_LIMIT", "RATELIMIT_STORAGE_URI",
-                 "RSVP_RATE_LIMIT",
-                 "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL", "CELERY_QUEUE"):
+                 "RSVP_RATE_LIMIT", "ORGANISATION_ADDRESS", "CELERY_MAILING_QUEUE",
+                 "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL", "CELERY_QUEUE",
+                 "UNSUBSCRIBE_MAILTO", "BOUNCE_WEBHOOK_TOKEN"):
         if env.get(name):
             found[name] = env[name]
     for name in ("SMTP_PORT", "SMTP_TIMEOUT", "CONFIRM_TOKEN_HOURS", "PENDING_SIGNATURE_DAYS",
                  "RESEND_INTERVAL_SECONDS", "OUTBOX_SWEEP_SECONDS", "OUTBOX_SWEEP_MIN_AGE_SECONDS",
                  "RECOUNT_SECONDS", "TRUSTED_PROXIES", "CELERY_VISIBILITY_TIMEOUT",
-                 "PAGE_CACHE_SECONDS", "EVENT_REMINDER_SECONDS"):
+                 "PAGE_CACHE_SECONDS", "EVENT_REMINDER_SECONDS", "MAILING_BATCH_SIZE",
+                 "MAILING_BATCH_SECONDS", "MAILING_PARALLEL_BATCHES", "MAILING_CLAIM_SECONDS",
+                 "MAILING_DISPATCH_SECONDS"):
         if env.get(name):
             found[name] = _env_int(name, None)
+    if env.get("MAILING_RATE_PER_WORKER"):
+        found["MAILING_RATE_PER_WORKER"] = float(env["MAILING_RATE_PER_WORKER"])
     if env.get("BROKER_PUBLISH_TIMEOUT"):
         found["BROKER_PUBLISH_TIMEOUT"] = float(env["BROKER_PUBLISH_TIMEOUT"])
     if env.get("EVENT_REMINDER_HOURS"):

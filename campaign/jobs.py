@@ -26,7 +26,13 @@ JOBS = {
     "placard.signatures.purge_expired": "campaign.signatures.services:purge_expired_signatures",
     "placard.events.send_reminders": "campaign.events.rsvps:send_due_reminders",
     "placard.events.purge_stale_rsvps": "campaign.events.rsvps:purge_stale_rsvps",
+    "placard.mailing.dispatch": "campaign.mailing.sending:dispatch_mailings",
+    "placard.mailing.send_batch": "campaign.mailing.sending:send_batch",
 }
+
+# Jobs published to another queue than CELERY_QUEUE: the setting that names it (an empty
+# setting means CELERY_QUEUE). Bulk mailing must not delay confirmation emails.
+JOB_QUEUE_SETTINGS = {"placard.mailing.send_batch": "CELERY_MAILING_QUEUE"}
 
 _PENDING_KEY = "placard_jobs_after_commit"
 
@@ -67,8 +73,8 @@ def _dispatch_now(app, name, args):
                 log.exception("job %s%r failed in-process; the outbox sweep will retry it", name, args)
         return
     try:
-        celery_client(app).send_task(name, args=list(args), retry=False,
-                                     queue=app.config["CELERY_QUEUE"])
+        queue = app.config.get(JOB_QUEUE_SETTINGS.get(name, "")) or app.config["CELERY_QUEUE"]
+        celery_client(app).send_task(name, args=list(args), retry=False, queue=queue)
     except Exception:
         # The action has committed: never turn it into an error page. A pending
         # outbox row is picked up again by the periodic sweep.

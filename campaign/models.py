@@ -10,7 +10,16 @@ from campaign.campaigns.models import (
 )
 from campaign.events.models import Event, EventKind, EventStatus, Rsvp, RsvpStatus
 from campaign.mail.models import EmailStatus, OutboundEmail
-from campaign.mailing.models import Subscription, SubscriptionStatus
+from campaign.mailing.models import (
+    Delivery,
+    DeliveryStatus,
+    Mailing,
+    MailingStatus,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+    SuppressionReason,
+)
 from campaign.petitions.models import Petition, PetitionCountShard, PetitionStatus, PetitionVersion
 from campaign.signatures.models import (
     DemandCountShard,
@@ -21,10 +30,38 @@ from campaign.signatures.models import (
 )
 
 __all__ = [
-    "AccountToken", "AuditEntry", "Campaign", "CampaignStatus", "Demand", "DemandCountShard",
-    "EmailStatus", "Event", "EventKind", "EventStatus", "OutboundEmail", "Petition",
-    "PetitionCountShard", "PetitionStatus", "PetitionVersion", "Rsvp", "RsvpStatus", "Signature",
-    "SignatureDemand", "SignatureStatus", "SlugRedirect",
-    "Subscription", "SubscriptionStatus", "Supporter", "TokenPurpose", "User", "UserRole",
+    "AccountToken",
+    "AuditEntry",
+    "Campaign",
+    "CampaignStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "Demand",
+    "DemandCountShard",
+    "EmailStatus",
+    "Event",
+    "EventKind",
+    "EventStatus",
+    "Mailing",
+    "MailingStatus",
+    "OutboundEmail",
+    "Petition",
+    "PetitionCountShard",
+    "PetitionStatus",
+    "PetitionVersion",
+    "Rsvp",
+    "RsvpStatus",
+    "Signature",
+    "SignatureDemand",
+    "SignatureStatus",
+    "SlugRedirect",
+    "Subscription",
+    "SubscriptionStatus",
+    "Supporter",
+    "Suppression",
+    "SuppressionReason",
+    "TokenPurpose",
+    "User",
+    "UserRole",
     "campaign_organizers",
 ]

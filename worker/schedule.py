@@ -20,6 +20,10 @@ def beat_schedule(config):
             "task": "placard.events.send_reminders",
             "schedule": float(config["EVENT_REMINDER_SECONDS"]),
         },
+        "dispatch-mailings": {
+            "task": "placard.mailing.dispatch",
+            "schedule": float(config["MAILING_DISPATCH_SECONDS"]),
+        },
         "purge-stale-rsvps": {
             "task": "placard.events.purge_stale_rsvps",
             "schedule": 6 * 3600.0,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from campaign.campaigns.models import Campaign, campaign_organizers
 from campaign.events.models import Event, Rsvp
 from campaign.extensions import db
+from campaign.mailing.models import Mailing
 from campaign.petitions.models import Petition
 from campaign.signatures.models import Signature
 
@@ -69,6 +70,13 @@ def find_managed_rsvp(user, rsvp_id):
     ).one_or_none()
 
 
+def find_managed_mailing(user, mailing_id):
+    return db.session.scalars(
+        select(Mailing).where(Mailing.id == mailing_id,
+                              Mailing.campaign_id.in_(visible_campaign_ids(user)))
+    ).one_or_none()
+
+
 def managed_campaign_or_404(user, campaign_id):
     campaign = find_managed_campaign(user, campaign_id)
     if campaign is None:
@@ -95,3 +103,10 @@ def managed_rsvp_or_404(user, rsvp_id):
     if rsvp is None:
         abort(404)
     return rsvp
+
+
+def managed_mailing_or_404(user, mailing_id):
+    mailing = find_managed_mailing(user, mailing_id)
+    if mailing is None:
+        abort(404)
+    return mailing

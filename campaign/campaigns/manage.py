@@ -37,6 +37,7 @@ from campaign.campaigns.services import (
 )
 from campaign.events.services import attendance, list_campaign_events
 from campaign.extensions import db
+from campaign.mailing.compose import audience_size
 from campaign.media import ImageRejected, delete_image, save_image
 from campaign.petitions.services import confirmed_counts
 from campaign.text import render_markdown
@@ -84,6 +85,7 @@ def _render_edit(form, campaign=None, status=200):
             events=events, event_attendance={event.id: attendance(event) for event in events},
             demands=list(campaign.demands), demand_form=DemandForm(formdata=None),
             petitions=petitions, counts=confirmed_counts(p.id for p in petitions),
+            subscriber_count=audience_size(campaign.id),
             status_actions=[(s, STATUS_ACTION_LABELS[s]) for s in CampaignStatus
                             if s in STATUS_TRANSITIONS[campaign.status]])
     return render_template("campaigns/manage/edit.html", **context), status

@@ -33,17 +33,17 @@ class SmtpTransport:
                 refused = smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             code, answer = next(iter(error.recipients.values()))
-            raise _classify(code, answer) from error
+            raise classify_smtp_answer(code, answer) from error
         except smtplib.SMTPResponseException as error:
-            raise _classify(error.smtp_code, error.smtp_error) from error
+            raise classify_smtp_answer(error.smtp_code, error.smtp_error) from error
         except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as error:
             raise TransientMailError(f"connection to {self.host}:{self.port} failed: {error}") from error
         if refused:
             code, answer = next(iter(refused.values()))
-            raise _classify(code, answer)
+            raise classify_smtp_answer(code, answer)
 
 
-def _classify(code, answer):
+def classify_smtp_answer(code, answer):
     if isinstance(answer, bytes):
         answer = answer.decode("utf-8", "replace")
     text = f"{code} {answer}"

@@ -35,6 +35,14 @@ AUDIT_ACTION_LABELS = {
     "campaign.unpublish": _l("Campaign unpublished"),
     "event.cancel": _l("Event cancelled"),
     "event.attendees_export": _l("Attendee list downloaded"),
+    "mailing.test": _l("Mailing test sent"),
+    "mailing.send": _l("Mailing sending started"),
+    "mailing.schedule": _l("Mailing scheduled"),
+    "mailing.unschedule": _l("Mailing unscheduled"),
+    "mailing.pause": _l("Mailing paused"),
+    "mailing.resume": _l("Mailing resumed"),
+    "mailing.cancel": _l("Mailing cancelled"),
+    "suppression.lift": _l("Suppression lifted"),
 }
 
 

@@ -64,7 +64,72 @@
     }
   }
 
+  // The compose form's audience: recount as the organizer narrows it. The count shown
+  // without this file is the one of the page as it was served.
+  function liveAudienceCount(fieldset) {
+    var url = fieldset.getAttribute("data-audience-count-url");
+    var output = document.getElementById("audience-count");
+    if (!url || !output || !window.fetch || !window.URLSearchParams) { return; }
+    var timer = null;
+    var sent = 0;
+    var shown = 0;
+    function refresh() {
+      var query = new URLSearchParams();
+      fieldset.querySelectorAll("select, input").forEach(function (field) {
+        if (field.name) { query.append(field.name, field.value); }
+      });
+      var number = ++sent;
+      fetch(url + "?" + query.toString(), {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) {
+          if (response.status === 422) { return {label: ""}; }
+          return response.ok ? response.json() : null;
+        })
+        .then(function (data) {
+          if (!data || number <= shown) { return; }
+          shown = number;
+          output.textContent = data.label;
+        })
+        .catch(function () { /* saving the form counts again */ });
+    }
+    function later() {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 300);
+    }
+    fieldset.addEventListener("change", later);
+    fieldset.addEventListener("input", later);
+  }
+
+  // A mailing being sent: its figures every 2 seconds until it stops sending; then the
+  // page is loaded again, for the buttons that fit its new status.
+  function pollProgress(section) {
+    var url = section.getAttribute("data-progress-url");
+    var status = section.getAttribute("data-status");
+    var bar = section.querySelector("progress");
+    if (!url || status !== "sending" || !window.fetch) { return; }
+    function poll() {
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) {
+          if (!data) { setTimeout(poll, 10000); return; }
+          section.querySelectorAll("[data-progress]").forEach(function (element) {
+            var value = data.labels[element.getAttribute("data-progress")];
+            if (value !== undefined) { element.textContent = value; }
+          });
+          if (bar) {
+            bar.max = data.total || 1;
+            bar.value = data.total ? data.done : 1;
+          }
+          if (data.status !== status) { window.location.reload(); return; }
+          setTimeout(poll, 2000);
+        })
+        .catch(function () { setTimeout(poll, 10000); });
+    }
+    setTimeout(poll, 2000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("fieldset[data-audience-count-url]").forEach(liveAudienceCount);
+    document.querySelectorAll("[data-progress-url]").forEach(pollProgress);
     document.querySelectorAll("textarea[data-preview-target]").forEach(livePreview);
     document.querySelectorAll("input[data-slug-from]").forEach(slugPlaceholder);
     document.querySelectorAll("select[data-guess-timezone]").forEach(guessTimezone);
