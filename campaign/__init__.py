@@ -73,6 +73,8 @@ def _register_blueprints(app):
     from campaign.campaigns.views import bp as campaigns_bp
     from campaign.events.manage import bp as events_manage_bp
     from campaign.events.views import bp as events_bp
+    from campaign.exports.views import admin_bp as admin_exports_bp
+    from campaign.exports.views import bp as exports_manage_bp
     from campaign.health import bp as health_bp
     from campaign.i18n import bp as i18n_bp
     from campaign.mail.views import bp as devmail_bp
@@ -83,14 +85,19 @@ def _register_blueprints(app):
     from campaign.petitions.manage import manage_bp as petitions_manage_bp
     from campaign.petitions.opendata import bp as opendata_bp
     from campaign.petitions.views import bp as petitions_bp
+    from campaign.privacy.admin import bp as admin_privacy_bp
+    from campaign.privacy.me import bp as privacy_me_bp
+    from campaign.privacy.views import bp as privacy_bp
     from campaign.signatures.manage import bp as signatures_manage_bp
+    from campaign.signatures.paper_views import bp as paper_bp
     from campaign.signatures.views import bp as signatures_bp
 
     for blueprint in (campaigns_bp, petitions_bp, signatures_bp, health_bp, i18n_bp,
                       devmail_bp, accounts_bp, admin_bp, campaigns_manage_bp,
                       signatures_manage_bp, admin_campaigns_bp, petitions_manage_bp, media_bp,
                       opendata_bp, events_bp, events_manage_bp, mailing_bp, admin_mailing_bp,
-                      mailing_manage_bp):
+                      mailing_manage_bp, exports_manage_bp, admin_exports_bp, privacy_bp, paper_bp,
+                      admin_privacy_bp, privacy_me_bp):
         app.register_blueprint(blueprint)
 
 

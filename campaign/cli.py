@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from campaign.accounts.cli import register_account_commands
 from campaign.jobs import run_job
 from campaign.mailing.cli import mailing
+from campaign.privacy.cli import supporters
 
 
 def register_commands(app: Flask):
@@ -42,5 +43,5 @@ def register_commands(app: Flask):
         """Delete signatures never confirmed in time, and old sent emails."""
         click.echo(f"{run_job('placard.signatures.purge_expired')} unconfirmed signatures deleted")
 
-    for group in (demo, outbox, signatures, mailing):
+    for group in (demo, outbox, signatures, mailing, supporters):
         app.cli.add_command(group)

@@ -64,6 +64,17 @@ def defaults():
         "PUBLIC_URL": "http://127.0.0.1:5000",
         "CONFIRM_TOKEN_HOURS": 72,
         "PENDING_SIGNATURE_DAYS": 30,
+        # Days a signature keeps the keyed hash of its IP address (for spotting abuse).
+        "IP_HASH_DAYS": 30,
+        # Days after a petition closes before its signatures lose the signers' names,
+        # addresses and comments (counts and per-area figures stay).
+        "CLOSED_PETITION_DAYS": 183,
+        # An address for data-protection requests, printed on /privacy; empty: none.
+        "PRIVACY_CONTACT": "",
+        # Minutes a link to a supporter's own page (or to confirm an erasure) works, and
+        # minutes the page stays open after following one.
+        "SUPPORTER_LINK_MINUTES": 60,
+        "SUPPORTER_SESSION_MINUTES": 60,
         "RESEND_INTERVAL_SECONDS": 60,
         "OUTBOX_SWEEP_SECONDS": 30,
         "OUTBOX_SWEEP_MIN_AGE_SECONDS": 60,
@@ -114,6 +125,10 @@ def defaults():
         # The queue mailing batches go to; empty means CELERY_QUEUE. A separate queue lets
         # dedicated workers send mailings while confirmations keep their own.
         "CELERY_MAILING_QUEUE": "",
+        # Exports of supporters' data: minutes a typed password stays good for them, and
+        # the rows from which the campaign's other organizers are told of one by email.
+        "EXPORT_FRESH_MINUTES": 15,
+        "EXPORT_NOTICE_ROWS": 1000,
         "TRUSTED_PROXIES": 0,
         "LOG_LEVEL": "INFO",
     }
@@ -137,7 +152,7 @@ def from_environment():
                  "SMTP_PASSWORD", "PUBLIC_URL", "SIGN_RATE_LIMIT", "RATELIMIT_STORAGE_URI",
                  "RSVP_RATE_LIMIT", "ORGANISATION_ADDRESS", "CELERY_MAILING_QUEUE",
                  "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL", "CELERY_QUEUE",
-                 "UNSUBSCRIBE_MAILTO", "BOUNCE_WEBHOOK_TOKEN"):
+                 "UNSUBSCRIBE_MAILTO", "BOUNCE_WEBHOOK_TOKEN", "PRIVACY_CONTACT"):
         if env.get(name):
             found[name] = env[name]
     for name in ("SMTP_PORT", "SMTP_TIMEOUT", "CONFIRM_TOKEN_HOURS", "PENDING_SIGNATURE_DAYS",
@@ -145,7 +160,9 @@ def from_environment():
                  "RECOUNT_SECONDS", "TRUSTED_PROXIES", "CELERY_VISIBILITY_TIMEOUT",
                  "PAGE_CACHE_SECONDS", "EVENT_REMINDER_SECONDS", "MAILING_BATCH_SIZE",
                  "MAILING_BATCH_SECONDS", "MAILING_PARALLEL_BATCHES", "MAILING_CLAIM_SECONDS",
-                 "MAILING_DISPATCH_SECONDS"):
+                 "MAILING_DISPATCH_SECONDS", "EXPORT_FRESH_MINUTES", "EXPORT_NOTICE_ROWS",
+                 "IP_HASH_DAYS", "CLOSED_PETITION_DAYS", "SUPPORTER_LINK_MINUTES",
+                 "SUPPORTER_SESSION_MINUTES"):
         if env.get(name):
             found[name] = _env_int(name, None)
     if env.get("MAILING_RATE_PER_WORKER"):

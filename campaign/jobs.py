@@ -26,6 +26,8 @@ JOBS = {
     "placard.signatures.purge_expired": "campaign.signatures.services:purge_expired_signatures",
     "placard.events.send_reminders": "campaign.events.rsvps:send_due_reminders",
     "placard.events.purge_stale_rsvps": "campaign.events.rsvps:purge_stale_rsvps",
+    "placard.privacy.discard_ip_hashes": "campaign.privacy.retention:discard_old_ip_hashes",
+    "placard.privacy.anonymise_closed_petitions": "campaign.privacy.retention:anonymise_closed_petitions",
     "placard.mailing.dispatch": "campaign.mailing.sending:dispatch_mailings",
     "placard.mailing.send_batch": "campaign.mailing.sending:send_batch",
 }

@@ -9,6 +9,7 @@ from campaign.campaigns.models import (
     campaign_organizers,
 )
 from campaign.events.models import Event, EventKind, EventStatus, Rsvp, RsvpStatus
+from campaign.exports.models import ExportRecord, ExportStatus
 from campaign.mail.models import EmailStatus, OutboundEmail
 from campaign.mailing.models import (
     Delivery,
@@ -21,6 +22,7 @@ from campaign.mailing.models import (
     SuppressionReason,
 )
 from campaign.petitions.models import Petition, PetitionCountShard, PetitionStatus, PetitionVersion
+from campaign.privacy.models import LinkPurpose, SupporterLink
 from campaign.signatures.models import (
     DemandCountShard,
     Signature,
@@ -42,6 +44,9 @@ __all__ = [
     "Event",
     "EventKind",
     "EventStatus",
+    "ExportRecord",
+    "ExportStatus",
+    "LinkPurpose",
     "Mailing",
     "MailingStatus",
     "OutboundEmail",
@@ -58,6 +63,7 @@ __all__ = [
     "Subscription",
     "SubscriptionStatus",
     "Supporter",
+    "SupporterLink",
     "Suppression",
     "SuppressionReason",
     "TokenPurpose",

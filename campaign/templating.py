@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from campaign.db import utcnow
 from campaign.events.display import event_when, event_when_short, kind_label
 from campaign.i18n import LANGUAGE_NAMES
+from campaign.links import public_url
 from campaign.text import render_markdown
 
 
@@ -28,6 +29,9 @@ def register_template_helpers(app):
                                  kind_label=kind_label)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    with app.app_context():
+        # Every email's footer links to the supporter's own page (their data, their rights).
+        app.jinja_env.globals["my_data_url"] = public_url("privacy_me.home")
 
     @app.context_processor
     def common():

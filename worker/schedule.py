@@ -28,4 +28,12 @@ def beat_schedule(config):
             "task": "placard.events.purge_stale_rsvps",
             "schedule": 6 * 3600.0,
         },
+        "discard-old-ip-hashes": {
+            "task": "placard.privacy.discard_ip_hashes",
+            "schedule": 6 * 3600.0,
+        },
+        "anonymise-closed-petitions": {
+            "task": "placard.privacy.anonymise_closed_petitions",
+            "schedule": 6 * 3600.0,
+        },
     }

@@ -45,6 +45,13 @@ def role_choices():
     return [(UserRole.ORGANIZER.value, _l("Organizer")), (UserRole.ADMIN.value, _l("Administrator"))]
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Please enter your password.")),
+        Length(max=1024, message=_l("This password is too long."))])
+    next = HiddenField()
+
+
 class LoginForm(FlaskForm):
     # No format check on the address: any failure gets the same one message.
     email = EmailField(_l("Email"), filters=[clean_line],

@@ -26,11 +26,14 @@ from campaign.accounts.forms import (
     AcceptInvitationForm,
     ChangeEmailForm,
     ChangePasswordForm,
+    ConfirmPasswordForm,
     ForgotPasswordForm,
     LoginForm,
     ResetPasswordForm,
 )
 from campaign.accounts.models import TokenPurpose
+from campaign.accounts.passwords import verify_password
+from campaign.accounts.sudo import mark_password_entered
 from campaign.extensions import db, limiter
 from campaign.security import keyed_hash
 
@@ -137,6 +140,24 @@ def login():
                           failed=_("The email address or the password is not correct."))
     db.session.commit()
     _start_session(user)
+    mark_password_entered()
+    return redirect(safe_next(form.next.data) or url_for("campaigns_manage.dashboard"), 303)
+
+
+@bp.route("/confirm-password", methods=["GET", "POST"])
+@organizer_required
+@_limited(_signed_in_account_key)
+def confirm_password():
+    """Type the password again before a sensitive action (see ``accounts.sudo``)."""
+    form = ConfirmPasswordForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if not form.validate_on_submit():
+        return _form_page("accounts/confirm_password.html", form=form)
+    if not verify_password(current_user.password_hash, form.password.data):
+        return _form_page("accounts/confirm_password.html", form=form,
+                          failed=_("This password is not correct."))
+    mark_password_entered()
     return redirect(safe_next(form.next.data) or url_for("campaigns_manage.dashboard"), 303)
 
 

@@ -22,7 +22,7 @@ from campaign.campaigns.models import (
 from campaign.db import utcnow
 from campaign.errors import DomainError
 from campaign.extensions import db
-from campaign.petitions.models import Petition, PetitionStatus
+from campaign.petitions.models import Petition, PetitionStatus, set_petition_status
 
 
 def list_published_campaigns():
@@ -261,7 +261,7 @@ def change_campaign_status(campaign, status, *, actor):
             campaign.published_at = utcnow()
     if status == CampaignStatus.ARCHIVED:
         for petition in campaign.petitions:
-            petition.status = PetitionStatus.CLOSED
+            set_petition_status(petition, PetitionStatus.CLOSED)
     campaign.status = status
     record(actor, _STATUS_ACTIONS[status], "campaign", campaign.id, campaign_id=campaign.id)
     db.session.flush()

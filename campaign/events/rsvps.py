@@ -331,6 +331,12 @@ def promote_from_waitlist(event, *, now=None):
     return promoted
 
 
+def places_freed(event_id, *, now=None):
+    """Places of ``event_id`` came free outside an RSVP's own cancellation (its attendee
+    was erased, say): give them to the waiting list. Flushes."""
+    return promote_from_waitlist(_lock_event(event_id), now=now)
+
+
 def capacity_changed(event, *, now=None):
     """After an organizer changed the capacity: free places go to the waiting list."""
     return promote_from_waitlist(_lock_event(event.id), now=now)

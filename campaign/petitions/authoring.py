@@ -14,7 +14,7 @@ from sqlalchemy import exists, select
 from campaign.campaigns.services import available_slug, change_slug, slugify
 from campaign.db import utcnow
 from campaign.extensions import db
-from campaign.petitions.models import Petition, PetitionStatus, PetitionVersion
+from campaign.petitions.models import Petition, PetitionStatus, PetitionVersion, set_petition_status
 from campaign.petitions.services import create_count_shards
 from campaign.signatures.models import Signature
 
@@ -49,7 +49,7 @@ def _apply(petition, details):
     petition.required_fields = [name for name in REQUIRABLE_FIELDS if name in details.required_fields]
     petition.consent_wording = details.consent_wording
     petition.signers_choose_demands = details.signers_choose_demands
-    petition.status = PetitionStatus(details.status)
+    set_petition_status(petition, details.status)
 
 
 def create_petition(campaign, details):

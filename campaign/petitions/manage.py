@@ -1,12 +1,27 @@
 """Organizers' pages for petitions, under /organize/."""
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    session,
+    stream_template,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from campaign.accounts.access import managed_campaign_or_404, managed_petition_or_404
 from campaign.accounts.decorators import organizer_required
+from campaign.accounts.sudo import confirm_password_redirect, password_is_fresh
 from campaign.campaigns.manage import wants_preview
+from campaign.exports.audit import record_export
+from campaign.exports.delivery_pack import COLUMNS as DELIVERY_PACK_COLUMNS
+from campaign.exports.delivery_pack import buffered
+from campaign.exports.delivery_pack import delivery_pack as build_delivery_pack
 from campaign.extensions import db
 from campaign.petitions.authoring import PetitionDetails, create_petition, list_versions, update_petition
 from campaign.petitions.forms import PetitionForm, timezone_names
@@ -78,3 +93,20 @@ def edit_petition(petition_id):
     db.session.commit()
     session[_TIMEZONE_KEY] = form.timezone.data
     return redirect(url_for(".edit_petition", petition_id=petition.id), 303)
+
+
+@manage_bp.get("/petitions/<int:petition_id>/delivery-pack")
+@organizer_required
+def delivery_pack(petition_id):
+    petition = managed_petition_or_404(current_user, petition_id)
+    if not password_is_fresh():
+        return confirm_password_redirect()
+    pack = build_delivery_pack(petition, locale=get_locale())
+    record_export(current_user, kind="delivery_pack", fmt="html", campaign_id=petition.campaign_id,
+                  petition_id=petition.id, filters={}, rows=pack.listed,
+                  columns=DELIVERY_PACK_COLUMNS)
+    db.session.commit()
+    # The list is streamed: the template reads the signers batch by batch as it renders.
+    page = stream_template("petitions/manage/delivery_pack.html", pack=pack, petition=petition,
+                           campaign=petition.campaign)
+    return Response(buffered(page), mimetype="text/html", headers={"Cache-Control": "no-store"})

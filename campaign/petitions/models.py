@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.campaigns.models import CampaignStatus, enum_column
-from campaign.db import TimestampMixin, UTCDateTime
+from campaign.db import TimestampMixin, UTCDateTime, utcnow
 from campaign.extensions import db
 
 # Confirmations add to one of these rows at random, so a surge of signers does
@@ -32,6 +32,8 @@ class Petition(TimestampMixin, db.Model):
     status: Mapped[PetitionStatus] = mapped_column(
         enum_column(PetitionStatus, "petition_status"), default=PetitionStatus.OPEN)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When an organizer (or archiving its campaign) last closed it; None while open.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Which optional sign-form fields this petition requires, e.g. ["postal_code"].
     required_fields: Mapped[list] = mapped_column(JSON, default=lambda: ["postal_code"])
     # The mailing-list box's wording; empty means the standard, translated one.
@@ -46,6 +48,17 @@ class Petition(TimestampMixin, db.Model):
 
     def is_open(self, now):
         return petition_is_open(self.status, self.deadline_at, self.campaign.status, now)
+
+
+def set_petition_status(petition, status, *, now=None):
+    """Open or close ``petition``, remembering when it closed (its signers' personal data
+    is anonymised a while after that)."""
+    status = PetitionStatus(status)
+    if status == PetitionStatus.CLOSED and petition.status != PetitionStatus.CLOSED:
+        petition.closed_at = now or utcnow()
+    elif status == PetitionStatus.OPEN:
+        petition.closed_at = None
+    petition.status = status
 
 
 def petition_is_open(status, deadline_at, campaign_status, now):

@@ -70,8 +70,10 @@ class Signature(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petitions.id", ondelete="CASCADE"))
-    supporter_id: Mapped[int] = mapped_column(
-        ForeignKey("supporters.id", ondelete="CASCADE"), index=True)
+    # None once the signature is anonymised (see campaign.privacy.retention): it still
+    # counts, by country and postal-code area, but no longer says whose it was.
+    supporter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supporters.id", ondelete="CASCADE"), index=True, nullable=True)
     status: Mapped[SignatureStatus] = mapped_column(
         enum_column(SignatureStatus, "signature_status"), default=SignatureStatus.PENDING)
     first_name: Mapped[str] = mapped_column(String(100))
@@ -98,6 +100,7 @@ class Signature(TimestampMixin, db.Model):
     # Moderation.
     is_comment_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     invalidated_reason: Mapped[str] = mapped_column(Text, default="")
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     petition = relationship("Petition")
     supporter = relationship("Supporter")

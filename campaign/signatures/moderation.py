@@ -43,6 +43,9 @@ AUDIT_ACTION_LABELS = {
     "mailing.resume": _l("Mailing resumed"),
     "mailing.cancel": _l("Mailing cancelled"),
     "suppression.lift": _l("Suppression lifted"),
+    "signatures.paper_import": _l("Paper signatures imported"),
+    "supporter.erased": _l("Supporter erased"),
+    "supporter.data_sent": _l("Supporter's data sent to them"),
 }
 
 

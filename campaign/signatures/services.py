@@ -9,6 +9,7 @@ from sqlalchemy import delete, exists, select
 
 from campaign.db import dialect_insert, insert_ignoring_conflicts, prepared, utcnow
 from campaign.errors import DomainError
+from campaign.events.models import Rsvp
 from campaign.extensions import db
 from campaign.links import public_url
 from campaign.mail.models import EmailStatus, OutboundEmail
@@ -271,7 +272,7 @@ def discard_pending_signature(token):
     supporter_id = signature.supporter_id
     db.session.delete(signature)
     db.session.flush()
-    _delete_supporters_without_records([supporter_id])
+    delete_supporters_without_records([supporter_id])
     return True
 
 
@@ -319,19 +320,24 @@ def purge_expired_signatures(*, now=None):
         delete(Signature).where(Signature.status == SignatureStatus.PENDING,
                                 Signature.created_at < cutoff)
     ).rowcount
-    _delete_supporters_without_records(supporter_ids)
+    delete_supporters_without_records(supporter_ids)
     db.session.execute(
         delete(OutboundEmail).where(OutboundEmail.status != EmailStatus.PENDING,
                                     OutboundEmail.updated_at < cutoff))
     return deleted
 
 
-def _delete_supporters_without_records(supporter_ids):
+def delete_supporters_without_records(supporter_ids):
+    """Delete those of ``supporter_ids`` that no signature, subscription or RSVP names any
+    more: an address kept for nothing. (RSVPs cascade with their supporter, so one with
+    only an RSVP left must stay.)"""
+    supporter_ids = {supporter_id for supporter_id in supporter_ids if supporter_id is not None}
     if not supporter_ids:
         return
     db.session.execute(
         delete(Supporter).where(
-            Supporter.id.in_(set(supporter_ids)),
+            Supporter.id.in_(supporter_ids),
             ~exists().where(Signature.supporter_id == Supporter.id),
             ~exists().where(Subscription.supporter_id == Supporter.id),
+            ~exists().where(Rsvp.supporter_id == Supporter.id),
         ).execution_options(synchronize_session=False))

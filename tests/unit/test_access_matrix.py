@@ -47,6 +47,7 @@ ROUTES = {
     "accounts.confirm_email_change": (["GET", "POST"], LINK),
     "accounts.change_password": (["POST"], ANY_ACCOUNT_EMPTY_FORM),
     "accounts.change_email": (["POST"], ANY_ACCOUNT_EMPTY_FORM),
+    "accounts.confirm_password": (["GET"], ANY_ACCOUNT),
     "admin.index": (["GET"], ADMIN_ONLY),
     "admin.users": (["GET"], ADMIN_ONLY),
     "admin.show_user": (["GET"], ADMIN_ONLY),
@@ -59,7 +60,14 @@ ROUTES = {
     "admin_campaigns.unpublish": (["POST"], ADMIN_ONLY),
     "admin_campaigns.audit": (["GET"], ADMIN_ONLY),
     "admin_mailing.subscribers": (["GET"], ADMIN_ONLY),
+    "admin_exports.admin_index": (["GET"], ADMIN_ONLY),
+    # Downloads: those allowed are first sent to confirm their password (a redirect, "ok").
+    "admin_exports.admin_export_csv": (["GET"], ADMIN_ONLY),
+    "admin_exports.admin_export_xlsx": (["GET"], ADMIN_ONLY),
     "admin_mailing.lift_suppression_view": (["POST"], ADMIN_ONLY),
+    # Without the confirming tick, erase changes nothing: the admin is sent back ("ok").
+    "admin_privacy.send_data": (["POST"], ADMIN_ONLY),
+    "admin_privacy.erase": (["POST"], ADMIN_ONLY),
     "campaigns_manage.dashboard": (["GET"], ANY_ACCOUNT),
     "campaigns_manage.new_campaign": (["GET"], ANY_ACCOUNT),
     "campaigns_manage.preview": (["POST"], ANY_ACCOUNT),
@@ -71,13 +79,21 @@ ROUTES = {
     "campaigns_manage.remove_organizer_view": (["POST"], OWNER),
     "petitions_manage.new_petition": (["GET"], OWNER),
     "petitions_manage.edit_petition": (["GET"], OWNER),
+    "petitions_manage.delivery_pack": (["GET"], OWNER),
     "signatures_manage.signatures": (["GET"], OWNER),
     "signatures_manage.numbers": (["GET"], OWNER),
+    "paper.paper_import": (["GET"], OWNER),
+    "paper.paper_template": (["GET"], OWNER),
+    "paper.paper_import_post": (["POST"], OWNER_EMPTY_FORM),
     "signatures_manage.campaign_audit": (["GET"], OWNER),
     "signatures_manage.hide": (["POST"], OWNER),
     "signatures_manage.show": (["POST"], OWNER),
     "signatures_manage.invalidate": (["POST"], OWNER),
     "signatures_manage.restore": (["POST"], OWNER),
+    "exports_manage.export_form": (["GET"], OWNER),
+    "exports_manage.export_csv": (["GET"], OWNER),
+    "exports_manage.export_xlsx": (["GET"], OWNER),
+    "exports_manage.campaign_log": (["GET"], OWNER),
     "events_manage.new_event": (["GET"], OWNER),
     "events_manage.edit_event": (["GET"], OWNER),
     "events_manage.show_event": (["GET"], OWNER),
@@ -126,7 +142,8 @@ def world(make_app):
         ids = {"campaign": campaign_a.id, "petition": petition_a.id,
                "signature": db.session.scalars(select(Signature.id)).one(),
                "demand": campaign_a.demands[0].id, "user": organizer_a.id,
-               "event": event_a.id, "rsvp": rsvp_a.id, "mailing": mailing_a.id}
+               "event": event_a.id, "rsvp": rsvp_a.id, "mailing": mailing_a.id,
+               "supporter": rsvp_a.supporter_id}
         users = {"organizer_a": organizer_a.get_id(), "organizer_b": organizer_b.get_id(),
                  "admin": admin.get_id()}
     return app, ids, users
@@ -139,7 +156,7 @@ def _url_values(rule, ids):
         if argument == "token":
             values[argument] = "made-up-token"
         elif argument in {"campaign_id", "petition_id", "signature_id", "demand_id", "user_id",
-                          "event_id", "rsvp_id", "mailing_id"}:
+                          "event_id", "rsvp_id", "mailing_id", "supporter_id"}:
             values[argument] = ids[argument.removesuffix("_id")]
         elif argument == "id":
             kind = next((k for k in ("signature", "petition", "demand", "campaign")

@@ -1,0 +1,1 @@
+"""Supporters' personal data: what is kept, for how long, and the privacy notice."""
