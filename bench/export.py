@@ -35,7 +35,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from pathlib import Path
 import psycopg
 import redis
 import requests
+from procstats import cpu_seconds, free_port, say
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -53,7 +53,6 @@ DATABASE = "placard_bench_export"
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/10"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 COLUMNS = ("first_name", "last_name", "email", "postal_code", "country", "signed_at")
 READ_BYTES = 64 * 1024
 COPY_CHUNK_LINES = 10_000
@@ -68,25 +67,6 @@ FIRST_NAMES = ("Ada", "Zoë", "Kwame", "Mei", "José", "Olga", "Farid", "Nnamdi"
 LAST_NAMES = ("Lovelace", "O'Brien", "Nguyễn", "Smith, Jr.", "Kowalczyk", "Haddad", "Okafor")
 POSTAL_CODES = ("M5V 2T6", "H2X 1Y4", "V6B 1A1", "K1P 5J2", "")
 COUNTRIES = ("CA", "CA", "CA", "US", "FR")
-
-
-def say(message=""):
-    print(message, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    """User + system CPU of a process, in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return sum(int(value) for value in fields[11:13]) / CLOCK_TICKS
 
 
 def children(pid):

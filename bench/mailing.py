@@ -21,12 +21,12 @@ phase is bounded in time.
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import secrets
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -34,7 +34,10 @@ from pathlib import Path
 
 import psycopg
 import redis
+from procstats import cpu_seconds, free_port, say
 
+# CPU of a process and the children it reaped (a worker's pool, a server's helpers).
+process_cpu = functools.partial(cpu_seconds, with_reaped_children=True)
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -43,26 +46,6 @@ ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_URL = f"postgresql://postgres@127.0.0.1:5432/{DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/8"
 QUEUE = "placard-bench-mailing"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def say(message=""):
-    print(message, flush=True)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    """User + system CPU of a process and its reaped children, in seconds."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
 
 
 def postgres_cpu_seconds():
@@ -73,7 +56,7 @@ def postgres_cpu_seconds():
         with contextlib.suppress(OSError):
             command = Path(f"/proc/{entry}/cmdline").read_bytes()
             if command.startswith(b"postgres:") and DATABASE.encode() in command:
-                total += cpu_seconds(int(entry))
+                total += process_cpu(int(entry))
     return total
 
 
@@ -156,13 +139,13 @@ def bare_phase(env, campaign_id, count, smtp_port, stats_path, sink):
         db.session.rollback()
     sink.send_signal(signal.SIGUSR1)
     time.sleep(1)
-    before = cpu_seconds(os.getpid())
+    before = process_cpu(os.getpid())
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", smtp_port) as smtp:
         for address, payload in payloads:
             smtp.sendmail("news@placard.example", [address], payload)
     elapsed = time.perf_counter() - started
-    cpu = cpu_seconds(os.getpid()) - before
+    cpu = process_cpu(os.getpid()) - before
     stats = wait_for_sink(stats_path, count, 30)
     return {"messages": count, "seconds": elapsed, "rate": count / elapsed, "sender_cpu": cpu,
             "sink": stats}
@@ -202,7 +185,7 @@ def placard_phase(env, campaign_id, subscribers, workers, threads, timeout, stat
                               audience={}, status="draft", sender_name="Ana Organizer")
             db.session.add(mailing)
             db.session.commit()
-            cpu_before = {process.pid: cpu_seconds(process.pid) for process, _log in processes}
+            cpu_before = {process.pid: process_cpu(process.pid) for process, _log in processes}
             pg_before = postgres_cpu_seconds()
             started = time.perf_counter()
             frozen = start_mailing(mailing)
@@ -219,7 +202,7 @@ def placard_phase(env, campaign_id, subscribers, workers, threads, timeout, stat
             sent = db.session.scalar(db.text(
                 "SELECT count(*) FROM deliveries WHERE mailing_id = :id AND status = 'sent'"),
                 {"id": mailing.id})
-        worker_cpu = sum(cpu_seconds(process.pid) - cpu_before[process.pid] for process, _log in processes)
+        worker_cpu = sum(process_cpu(process.pid) - cpu_before[process.pid] for process, _log in processes)
         pg_cpu = postgres_cpu_seconds() - pg_before
         stats = wait_for_sink(stats_path, subscribers, 30)
         return {"messages": sent, "frozen": frozen, "seconds": elapsed, "rate": sent / elapsed,
@@ -263,18 +246,18 @@ def main(argv=None):
             campaign_id = prepare(env, options.subscribers, log)
         time.sleep(1)
         bare_count = options.bare_messages or options.subscribers
-        sink_before = cpu_seconds(sink.pid)
+        sink_before = process_cpu(sink.pid)
         bare = bare_phase(env, campaign_id, bare_count, smtp_port, stats_path, sink)
-        bare["sink_cpu"] = cpu_seconds(sink.pid) - sink_before
+        bare["sink_cpu"] = process_cpu(sink.pid) - sink_before
         say(f"\n== bare smtplib loop, one connection: {bare['messages']:,} messages")
         say(f"  {bare['rate']:,.0f} messages/s ({bare['seconds']:.1f} s); "
             f"sender CPU {bare['sender_cpu']:.1f} s, SMTP server CPU {bare['sink_cpu']:.1f} s; "
             f"server received {bare['sink']['messages']:,}")
 
-        sink_before = cpu_seconds(sink.pid)
+        sink_before = process_cpu(sink.pid)
         placard = placard_phase(env, campaign_id, options.subscribers, options.workers, options.threads,
                                 options.timeout, stats_path, sink, run_dir)
-        placard["sink_cpu"] = cpu_seconds(sink.pid) - sink_before
+        placard["sink_cpu"] = process_cpu(sink.pid) - sink_before
         sink_stats_now = placard["sink"]
         exact = (sink_stats_now["messages"] == sink_stats_now["recipients"] == sink_stats_now["message_ids"]
                  == options.subscribers == placard["messages"])
