@@ -1,10 +1,13 @@
 """Column helpers shared by every feature's models."""
 
+import uuid
 from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, TypeDecorator, func, literal_column
+from sqlalchemy import DateTime, String, TypeDecorator, func, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import FunctionElement
 
 from campaign.extensions import db
 
@@ -41,6 +44,39 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class random_uuid_text(FunctionElement):
+    """A fresh random UUID as text, computed by the database: the server default of every
+    ``uuid`` column, so that rows written by raw SQL or COPY get one too."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(random_uuid_text, "postgresql")
+def _random_uuid_postgresql(element, compiler, **kw):
+    return "(gen_random_uuid()::text)"
+
+
+@compiles(random_uuid_text, "sqlite")
+def _random_uuid_sqlite(element, compiler, **kw):
+    # Version 4 layout from random bytes: SQLite has no UUID function.
+    return ("(lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "
+            "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || "
+            "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))))")
+
+
+def new_uuid():
+    return str(uuid.uuid4())
+
+
+class PublicIdMixin:
+    """``uuid``: the identifier the API shows (``placard:<uuid>``) and puts in its URLs, so
+    that the database's sequential ids, which tell how many rows there are, stay private."""
+
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid,
+                                      server_default=random_uuid_text())
 
 
 _statements = {}

@@ -1,6 +1,13 @@
 """Every model in one namespace, for the shell, Alembic and tests."""
 
 from campaign.accounts.models import AccountToken, AuditEntry, TokenPurpose, User, UserRole
+from campaign.api.models import (
+    ApiToken,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    api_token_campaigns,
+)
 from campaign.campaigns.models import (
     Campaign,
     CampaignStatus,
@@ -30,9 +37,11 @@ from campaign.signatures.models import (
     SignatureStatus,
     Supporter,
 )
+from campaign.tags.models import Tag, Tagging
 
 __all__ = [
     "AccountToken",
+    "ApiToken",
     "AuditEntry",
     "Campaign",
     "CampaignStatus",
@@ -66,8 +75,14 @@ __all__ = [
     "SupporterLink",
     "Suppression",
     "SuppressionReason",
+    "Tag",
+    "Tagging",
     "TokenPurpose",
     "User",
     "UserRole",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEndpoint",
+    "api_token_campaigns",
     "campaign_organizers",
 ]

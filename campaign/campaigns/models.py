@@ -3,7 +3,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.db import TimestampMixin, UTCDateTime
+from campaign.db import PublicIdMixin, TimestampMixin, UTCDateTime
 from campaign.extensions import db
 
 
@@ -31,7 +31,7 @@ campaign_organizers = Table(
 )
 
 
-class Campaign(TimestampMixin, db.Model):
+class Campaign(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(primary_key=True)

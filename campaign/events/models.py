@@ -5,7 +5,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.campaigns.models import CampaignStatus, enum_column
-from campaign.db import TimestampMixin, UTCDateTime
+from campaign.db import PublicIdMixin, TimestampMixin, UTCDateTime
 from campaign.extensions import db
 
 
@@ -31,7 +31,7 @@ class EventStatus(StrEnum):
 VISIBLE_EVENT_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
 
-class Event(TimestampMixin, db.Model):
+class Event(PublicIdMixin, TimestampMixin, db.Model):
     """One gathering of a campaign. Times are stored in UTC and shown in ``timezone``,
     the IANA zone of the place where it happens (or the organizers', when online)."""
 
@@ -91,7 +91,7 @@ class RsvpStatus(StrEnum):
 ACTIVE_RSVP_STATUSES = (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED)
 
 
-class Rsvp(TimestampMixin, db.Model):
+class Rsvp(PublicIdMixin, TimestampMixin, db.Model):
     """A supporter's answer to one event: one per person and event; answering again
     updates it."""
 

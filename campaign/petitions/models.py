@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.campaigns.models import CampaignStatus, enum_column
-from campaign.db import TimestampMixin, UTCDateTime, utcnow
+from campaign.db import PublicIdMixin, TimestampMixin, UTCDateTime, utcnow
 from campaign.extensions import db
 
 # Confirmations add to one of these rows at random, so a surge of signers does
@@ -18,7 +18,7 @@ class PetitionStatus(StrEnum):
     CLOSED = "closed"
 
 
-class Petition(TimestampMixin, db.Model):
+class Petition(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "petitions"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,11 +5,11 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.campaigns.models import enum_column
-from campaign.db import TimestampMixin, UTCDateTime
+from campaign.db import PublicIdMixin, TimestampMixin, UTCDateTime
 from campaign.extensions import db
 
 
-class Supporter(TimestampMixin, db.Model):
+class Supporter(PublicIdMixin, TimestampMixin, db.Model):
     """One person, known by their email address. Names come from their confirmed signatures."""
 
     __tablename__ = "supporters"
@@ -54,7 +54,7 @@ class SignatureStatus(StrEnum):
     INVALIDATED = "invalidated"
 
 
-class Signature(TimestampMixin, db.Model):
+class Signature(PublicIdMixin, TimestampMixin, db.Model):
     """A supporter's signature of one petition, with the details they gave when signing.
 
     Details stay on the signature until it is confirmed, so that somebody typing

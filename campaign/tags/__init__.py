@@ -1,0 +1,1 @@
+"""Tags: an organizer's own labels on supporters ("volunteer", "met at the picket")."""
