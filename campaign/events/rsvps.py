@@ -75,6 +75,7 @@ class RsvpOutcome(StrEnum):
     REMINDED = "reminded"                       # still pending (or cancelled): new link sent
     ALREADY_REGISTERED = "already_registered"   # has a place or waits for one: the email says so
     THROTTLED = "throttled"                     # an email went out moments ago
+    CONFIRMED = "confirmed"                     # vouched for: placed at once, nothing sent
 
 
 # --- Links --------------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def queue_rsvp_email(template, event, rsvp, *, with_calendar=False, now=None, **
 
 # --- Answering ----------------------------------------------------------------------------------
 
-def rsvp_to_event(event, details, *, now=None):
+def rsvp_to_event(event, details, *, now=None, vouched=False):
     """Record ``details`` as a pending RSVP to ``event`` and email its confirmation link.
 
     One RSVP per person and event: answering again while pending (or after
@@ -158,6 +159,10 @@ def rsvp_to_event(event, details, *, now=None):
     (or on the waiting list) changes nothing and emails the RSVP's link, so a
     stranger cannot change someone's RSVP and the page reveals nothing. Raises
     :class:`EventClosed`. Flushes.
+
+    ``vouched``: an organizer vouches for the attendee (through the API), so the RSVP
+    takes a place, or a spot on the waiting list, at once and nothing is emailed; the
+    outcome is then CONFIRMED or ALREADY_REGISTERED.
     """
     now = now or utcnow()
     if not event.takes_rsvps(now):
@@ -175,6 +180,9 @@ def rsvp_to_event(event, details, *, now=None):
         select(Rsvp).where(Rsvp.event_id == event.id, Rsvp.supporter_id == supporter_id)
         .options(joinedload(Rsvp.supporter)).with_for_update(of=Rsvp)).unique().one()
     if rsvp_id is not None:
+        if vouched:
+            _take_place(rsvp, now)
+            return RsvpOutcome.CONFIRMED
         queue_rsvp_email("rsvp_confirmation", event, rsvp, with_calendar=True, now=now,
                          hours=current_app.config["CONFIRM_TOKEN_HOURS"])
         return RsvpOutcome.CREATED
@@ -183,6 +191,8 @@ def rsvp_to_event(event, details, *, now=None):
     # A double click, or a quick correction: one email is enough.
     just_emailed = rsvp.last_emailed_at is not None and now - rsvp.last_emailed_at < interval
     if rsvp.status in (RsvpStatus.CONFIRMED, RsvpStatus.WAITLISTED):
+        if vouched:
+            return RsvpOutcome.ALREADY_REGISTERED
         if just_emailed:
             return RsvpOutcome.THROTTLED
         rsvp.last_emailed_at = now
@@ -197,6 +207,10 @@ def rsvp_to_event(event, details, *, now=None):
     rsvp.consent_wording = details.consent_wording
     rsvp.locale = details.locale
     rsvp.cancelled_at = None
+    if vouched:
+        db.session.flush()
+        _take_place(rsvp, now)
+        return RsvpOutcome.CONFIRMED
     if was_pending and just_emailed:
         # The link just sent confirms the corrected answer.
         db.session.flush()
@@ -249,25 +263,32 @@ def confirm_rsvp(token, *, now=None):
         return rsvp
     if confirmation_has_expired(rsvp, now):
         raise RsvpTokenExpired(rsvp)
+    event = _take_place(rsvp, now)
+    template = "rsvp_confirmed" if rsvp.status == RsvpStatus.CONFIRMED else "rsvp_waitlisted"
+    queue_rsvp_email(template, event, rsvp, with_calendar=rsvp.status == RsvpStatus.CONFIRMED,
+                     now=now)
+    return rsvp
+
+
+def _take_place(rsvp, now):
+    """Give a pending RSVP a place if one is left (nobody waiting ahead), else a spot on the
+    waiting list, whoever vouches for it (the attendee's link, or an organizer). Returns
+    the event, locked. Raises :class:`EventClosed`. Flushes."""
     event = _lock_event(rsvp.event_id)
     if not event.takes_rsvps(now):
         raise EventClosed("event takes no RSVPs")
     if not _waitlist(event.id) and _fits(event, rsvp.headcount):
         rsvp.status = RsvpStatus.CONFIRMED
         rsvp.confirmed_at = now
-        template = "rsvp_confirmed"
     else:
         rsvp.status = RsvpStatus.WAITLISTED
         rsvp.waitlisted_at = now
-        template = "rsvp_waitlisted"
     rsvp.supporter.locale = rsvp.locale
     if rsvp.wants_updates:
         record_consent(rsvp.supporter, event.campaign, rsvp.consent_wording,
                        source=f"event:{event.slug}", now=now)
     db.session.flush()
-    queue_rsvp_email(template, event, rsvp, with_calendar=rsvp.status == RsvpStatus.CONFIRMED,
-                     now=now)
-    return rsvp
+    return event
 
 
 def cancel_rsvp(token, *, now=None):

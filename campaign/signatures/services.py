@@ -68,9 +68,10 @@ class SignOutcome(StrEnum):
     ALREADY_SIGNED = "already_signed"  # confirmed before: the email says so
     THROTTLED = "throttled"        # an email went out moments ago: nothing more sent
     NOT_COUNTED = "not_counted"    # invalidated by organizers: nothing sent
+    CONFIRMED = "confirmed"        # vouched for by an organizer: counted at once, nothing sent
 
 
-def sign_petition(petition, details, *, now=None):
+def sign_petition(petition, details, *, now=None, vouched=False):
     """Record ``details`` as a pending signature of ``petition`` and queue its confirmation.
 
     ``petition`` is a :class:`~campaign.petitions.models.Petition` or the
@@ -82,6 +83,10 @@ def sign_petition(petition, details, *, now=None):
     the same "check your email" page, so the page never tells a stranger whether
     an address has signed; the email says so instead. Raises
     :class:`PetitionClosed`. Flushes; the caller commits.
+
+    ``vouched``: an organizer vouches for the signer (through the API, as for paper
+    signatures), so the signature is confirmed and counted at once and nothing is
+    emailed; the outcome is then CONFIRMED, ALREADY_SIGNED or NOT_COUNTED.
     """
     now = now or utcnow()
     if not petition.is_open(now):
@@ -103,6 +108,9 @@ def sign_petition(petition, details, *, now=None):
     }, returning=Signature.id)
     if signature_id is not None:
         _record_demands(signature_id, _chosen_demand_ids(petition, details))
+        if vouched:
+            _count_as_confirmed(db.session.get(Signature, signature_id), now)
+            return SignOutcome.CONFIRMED
         _queue_confirmation(petition, details.email, details.first_name, details.locale, token)
         return SignOutcome.CREATED
 
@@ -110,6 +118,8 @@ def sign_petition(petition, details, *, now=None):
         select(Signature).where(Signature.petition_id == petition.id,
                                 Signature.supporter_id == supporter_id).with_for_update()
     ).one()
+    if vouched:
+        return _answer_repeat_vouched(petition, signature, details, now)
     return _answer_repeat_signature(petition, signature, details, now)
 
 
@@ -161,6 +171,24 @@ def _answer_repeat_signature(petition, signature, details, now):
         return SignOutcome.ALREADY_SIGNED
     # Still pending: the latest details win (the signer may have fixed a typo),
     # and only the newest link works.
+    _replace_pending_details(petition, signature, details)
+    token, signature.confirm_token_hash = new_token()
+    signature.token_issued_at = now
+    _queue_confirmation(petition, details.email, details.first_name, details.locale, token)
+    return SignOutcome.REMINDED
+
+
+def _answer_repeat_vouched(petition, signature, details, now):
+    if signature.status == SignatureStatus.INVALIDATED:
+        return SignOutcome.NOT_COUNTED
+    if signature.status == SignatureStatus.CONFIRMED:
+        return SignOutcome.ALREADY_SIGNED
+    _replace_pending_details(petition, signature, details)
+    _count_as_confirmed(signature, now)
+    return SignOutcome.CONFIRMED
+
+
+def _replace_pending_details(petition, signature, details):
     for field in ("first_name", "last_name", "postal_code", "country", "comment",
                   "wants_updates", "consent_wording", "source", "utm_source", "utm_medium",
                   "utm_campaign", "referrer_host", "locale"):
@@ -170,10 +198,6 @@ def _answer_repeat_signature(petition, signature, details, now):
     # The latest choice of demands replaces the earlier one.
     db.session.execute(delete(SignatureDemand).where(SignatureDemand.signature_id == signature.id))
     _record_demands(signature.id, _chosen_demand_ids(petition, details))
-    token, signature.confirm_token_hash = new_token()
-    signature.token_issued_at = now
-    _queue_confirmation(petition, details.email, details.first_name, details.locale, token)
-    return SignOutcome.REMINDED
 
 
 def _queue_confirmation(petition, email, first_name, locale, token):
@@ -224,10 +248,16 @@ def confirm_signature(token, *, now=None):
         return signature
     if token_has_expired(signature, now):
         raise TokenExpired(signature)
-    petition = signature.petition
-    if not petition.is_open(now):
+    if not signature.petition.is_open(now):
         raise PetitionClosed("petition closed")
+    _count_as_confirmed(signature, now)
+    return signature
 
+
+def _count_as_confirmed(signature, now):
+    """Confirm a pending signature, whoever vouches for it (the signer's link, or an
+    organizer), and count it: the one place a signature becomes confirmed."""
+    petition = signature.petition
     signature.status = SignatureStatus.CONFIRMED
     signature.confirmed_at = now
     supporter = signature.supporter
@@ -241,7 +271,6 @@ def confirm_signature(token, *, now=None):
     if signature.wants_updates:
         record_consent(supporter, petition.campaign, signature.consent_wording,
                        source=f"petition:{petition.slug}", now=now)
-    return signature
 
 
 def change_signature_counts(signature, delta):
