@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("api_manage", __name__, url_prefix="/organize")

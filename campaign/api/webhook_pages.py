@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("webhooks_manage", __name__, url_prefix="/organize")
