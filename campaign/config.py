@@ -129,6 +129,20 @@ def defaults():
         # the rows from which the campaign's other organizers are told of one by email.
         "EXPORT_FRESH_MINUTES": 15,
         "EXPORT_NOTICE_ROWS": 1000,
+        # Webhooks: seconds to wait for an endpoint's answer; seconds before the first retry
+        # (doubled each time, at most an hour); attempts per notice before it is given up;
+        # failed attempts in a row before an endpoint is turned off (its owner is told); how
+        # often the periodic sweep sends the retries that are due. Private addresses
+        # (loopback, LAN, link-local) and http:// are refused unless allowed: tests only.
+        "WEBHOOK_TIMEOUT_SECONDS": 10,
+        "WEBHOOK_RETRY_SECONDS": 30,
+        "WEBHOOK_MAX_ATTEMPTS": 8,
+        "WEBHOOK_DISABLE_AFTER_FAILURES": 20,
+        "WEBHOOK_SWEEP_SECONDS": 10,
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": False,
+        # Requests per API token (per address without one), as Flask-Limiter reads limits.
+        # Action Network allows 4 a second; a sync tool written for it stays under this.
+        "API_RATE_LIMIT": "5 per second; 20000 per hour",
         "TRUSTED_PROXIES": 0,
         "LOG_LEVEL": "INFO",
     }
@@ -152,7 +166,8 @@ def from_environment():
                  "SMTP_PASSWORD", "PUBLIC_URL", "SIGN_RATE_LIMIT", "RATELIMIT_STORAGE_URI",
                  "RSVP_RATE_LIMIT", "ORGANISATION_ADDRESS", "CELERY_MAILING_QUEUE",
                  "MAIL_TRANSPORT", "ORGANISATION_NAME", "LOG_LEVEL", "CELERY_QUEUE",
-                 "UNSUBSCRIBE_MAILTO", "BOUNCE_WEBHOOK_TOKEN", "PRIVACY_CONTACT"):
+                 "UNSUBSCRIBE_MAILTO", "BOUNCE_WEBHOOK_TOKEN", "PRIVACY_CONTACT",
+                 "API_RATE_LIMIT"):
         if env.get(name):
             found[name] = env[name]
     for name in ("SMTP_PORT", "SMTP_TIMEOUT", "CONFIRM_TOKEN_HOURS", "PENDING_SIGNATURE_DAYS",
@@ -162,7 +177,8 @@ def from_environment():
                  "MAILING_BATCH_SECONDS", "MAILING_PARALLEL_BATCHES", "MAILING_CLAIM_SECONDS",
                  "MAILING_DISPATCH_SECONDS", "EXPORT_FRESH_MINUTES", "EXPORT_NOTICE_ROWS",
                  "IP_HASH_DAYS", "CLOSED_PETITION_DAYS", "SUPPORTER_LINK_MINUTES",
-                 "SUPPORTER_SESSION_MINUTES"):
+                 "SUPPORTER_SESSION_MINUTES", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_RETRY_SECONDS",
+                 "WEBHOOK_MAX_ATTEMPTS", "WEBHOOK_DISABLE_AFTER_FAILURES", "WEBHOOK_SWEEP_SECONDS"):
         if env.get(name):
             found[name] = _env_int(name, None)
     if env.get("MAILING_RATE_PER_WORKER"):
@@ -171,7 +187,8 @@ def from_environment():
         found["BROKER_PUBLISH_TIMEOUT"] = float(env["BROKER_PUBLISH_TIMEOUT"])
     if env.get("EVENT_REMINDER_HOURS"):
         found["EVENT_REMINDER_HOURS"] = _env_hours("EVENT_REMINDER_HOURS")
-    for name in ("SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TASKS_EAGER", "EMBEDDED_SCHEDULER"):
+    for name in ("SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "TASKS_EAGER", "EMBEDDED_SCHEDULER",
+                 "WEBHOOK_ALLOW_PRIVATE_ADDRESSES"):
         if env.get(name):
             found[name] = _env_bool(name, False)
     return found

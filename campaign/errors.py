@@ -52,6 +52,10 @@ def register_error_handlers(app, on_csrf_error):
     @app.errorhandler(HTTPException)
     def http_error(error):
         code = error.code or 500
+        if _is_api_request():
+            from campaign.api.views import api_http_error
+
+            return api_http_error(error)
         if code not in ERROR_TITLES:
             return error
         return render_error(code)
@@ -66,4 +70,13 @@ def register_error_handlers(app, on_csrf_error):
     @app.errorhandler(Exception)
     def unexpected_error(error):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if _is_api_request():
+            from campaign.api.http import error_response
+
+            return error_response(500, "Something went wrong on our side; we have been told.")
         return render_error(500)
+
+
+def _is_api_request():
+    # The API's clients read JSON, whether or not a route of the API matched.
+    return request.path == "/api/v2" or request.path.startswith("/api/v2/")

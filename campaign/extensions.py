@@ -36,6 +36,7 @@ limiter = Limiter(key_func=get_remote_address, strategy="sliding-window-counter"
 @limiter.request_filter
 def _reading_is_never_limited():
     # Every limit guards an action (signing, logging in); reading pages never is,
-    # so safe requests skip the limiter's bookkeeping altogether.
-    return request.method in ("GET", "HEAD", "OPTIONS")
+    # so safe requests skip the limiter's bookkeeping altogether. The API is the exception:
+    # a token's reads are what its rate limit is for.
+    return request.method in ("GET", "HEAD", "OPTIONS") and not request.path.startswith("/api/v2")
 

@@ -1,0 +1,129 @@
+"""What one API token may see: the records of its campaigns, and the people in them.
+
+Every query the API runs starts here. A person belongs to a token's view when
+they signed one of its petitions, answered one of its events, are (or were) on
+one of its lists, or carry one of its tags; anything else is a 404, whether it
+exists or not.
+"""
+
+from uuid import UUID
+
+from sqlalchemy import select, union
+
+from campaign.api.http import not_found
+from campaign.api.tokens import token_campaign_ids
+from campaign.campaigns.models import Campaign
+from campaign.events.models import Event, Rsvp
+from campaign.extensions import db
+from campaign.mailing.models import Subscription, SubscriptionStatus
+from campaign.petitions.models import Petition
+from campaign.signatures.models import Signature, SignatureStatus, Supporter
+from campaign.tags.models import Tag, Tagging
+
+# Signatures the API shows: those waiting for their email link and those counted.
+# Set-aside (invalidated) ones are the organizers' business on their own pages.
+SHOWN_SIGNATURE_STATUSES = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED)
+
+
+def uuid_from(identifier):
+    """The uuid in a URL or an OSDI identifier (``placard:<uuid>``), or None."""
+    text = (identifier or "").strip()
+    text = text.removeprefix("placard:")
+    try:
+        return str(UUID(text))
+    except ValueError:
+        return None
+
+
+class Scope:
+    def __init__(self, token):
+        self.token = token
+        self.campaign_ids = db.session.scalars(token_campaign_ids(token)).all()
+
+    # --- Campaigns and their records ---------------------------------------------------------
+
+    def campaigns(self):
+        return select(Campaign).where(Campaign.id.in_(self.campaign_ids))
+
+    def petitions(self):
+        return select(Petition).where(Petition.campaign_id.in_(self.campaign_ids))
+
+    def events(self):
+        return select(Event).where(Event.campaign_id.in_(self.campaign_ids))
+
+    def tags(self):
+        return select(Tag).where(Tag.campaign_id.in_(self.campaign_ids))
+
+    def one(self, statement, model, identifier, *, lock=False):
+        """The record of ``statement`` with this uuid, else a 404."""
+        uuid = uuid_from(identifier)
+        if uuid is None:
+            raise not_found()
+        statement = statement.where(model.uuid == uuid)
+        if lock:
+            statement = statement.with_for_update(of=model)
+        record = db.session.scalars(statement).unique().one_or_none()
+        if record is None:
+            raise not_found()
+        return record
+
+    def campaign(self, identifier):
+        return self.one(self.campaigns(), Campaign, identifier)
+
+    def petition(self, identifier):
+        return self.one(self.petitions(), Petition, identifier)
+
+    def event(self, identifier):
+        return self.one(self.events(), Event, identifier)
+
+    def tag(self, identifier):
+        return self.one(self.tags(), Tag, identifier)
+
+    # --- People ------------------------------------------------------------------------------
+
+    def supporter_ids(self):
+        """Ids of the people in the token's campaigns (see the module's docstring)."""
+        campaign_ids = self.campaign_ids
+        return union(
+            select(Signature.supporter_id).join(Petition, Signature.petition_id == Petition.id)
+            .where(Petition.campaign_id.in_(campaign_ids),
+                   Signature.status.in_(SHOWN_SIGNATURE_STATUSES),
+                   Signature.supporter_id.is_not(None)),
+            select(Rsvp.supporter_id).join(Event, Rsvp.event_id == Event.id)
+            .where(Event.campaign_id.in_(campaign_ids)),
+            select(Subscription.supporter_id).where(Subscription.campaign_id.in_(campaign_ids)),
+            select(Tagging.supporter_id).join(Tag, Tagging.tag_id == Tag.id)
+            .where(Tag.campaign_id.in_(campaign_ids)),
+        )
+
+    def people(self):
+        return select(Supporter).where(Supporter.id.in_(self.supporter_ids()))
+
+    def person(self, identifier):
+        return self.one(self.people(), Supporter, identifier)
+
+    def subscribed_ids(self, supporter_ids):
+        """Which of ``supporter_ids`` are on the list of one of the token's campaigns."""
+        if not supporter_ids:
+            return set()
+        return set(db.session.scalars(
+            select(Subscription.supporter_id).where(
+                Subscription.supporter_id.in_(supporter_ids),
+                Subscription.campaign_id.in_(self.campaign_ids),
+                Subscription.status == SubscriptionStatus.SUBSCRIBED)))
+
+    # --- Actions -----------------------------------------------------------------------------
+
+    def signatures(self):
+        return (select(Signature).join(Petition, Signature.petition_id == Petition.id)
+                .where(Petition.campaign_id.in_(self.campaign_ids),
+                       Signature.status.in_(SHOWN_SIGNATURE_STATUSES),
+                       Signature.supporter_id.is_not(None)))
+
+    def attendances(self):
+        return (select(Rsvp).join(Event, Rsvp.event_id == Event.id)
+                .where(Event.campaign_id.in_(self.campaign_ids)))
+
+    def taggings(self):
+        return (select(Tagging).join(Tag, Tagging.tag_id == Tag.id)
+                .where(Tag.campaign_id.in_(self.campaign_ids)))
