@@ -68,6 +68,7 @@ def _register_extensions(app):
 def _register_blueprints(app):
     from campaign.accounts.admin import bp as admin_bp
     from campaign.accounts.views import bp as accounts_bp
+    from campaign.api.docs import bp as api_docs_bp
     from campaign.api.manage import bp as api_manage_bp
     from campaign.api.views import bp as api_bp
     from campaign.api.webhook_pages import bp as webhooks_manage_bp
@@ -100,7 +101,8 @@ def _register_blueprints(app):
                       signatures_manage_bp, admin_campaigns_bp, petitions_manage_bp, media_bp,
                       opendata_bp, events_bp, events_manage_bp, mailing_bp, admin_mailing_bp,
                       mailing_manage_bp, exports_manage_bp, admin_exports_bp, privacy_bp, paper_bp,
-                      admin_privacy_bp, privacy_me_bp, api_bp, api_manage_bp, webhooks_manage_bp):
+                      admin_privacy_bp, privacy_me_bp, api_bp, api_manage_bp, webhooks_manage_bp,
+                      api_docs_bp):
         app.register_blueprint(blueprint)
 
 
