@@ -30,6 +30,8 @@ JOBS = {
     "placard.privacy.anonymise_closed_petitions": "campaign.privacy.retention:anonymise_closed_petitions",
     "placard.mailing.dispatch": "campaign.mailing.sending:dispatch_mailings",
     "placard.mailing.send_batch": "campaign.mailing.sending:send_batch",
+    "placard.webhooks.deliver": "campaign.api.webhooks:deliver_webhook",
+    "placard.webhooks.sweep": "campaign.api.webhooks:sweep_webhooks",
 }
 
 # Jobs published to another queue than CELERY_QUEUE: the setting that names it (an empty

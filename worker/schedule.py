@@ -32,6 +32,10 @@ def beat_schedule(config):
             "task": "placard.privacy.discard_ip_hashes",
             "schedule": 6 * 3600.0,
         },
+        "sweep-webhooks": {
+            "task": "placard.webhooks.sweep",
+            "schedule": float(config["WEBHOOK_SWEEP_SECONDS"]),
+        },
         "anonymise-closed-petitions": {
             "task": "placard.privacy.anonymise_closed_petitions",
             "schedule": 6 * 3600.0,

@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 
 RETRY_BACKOFF_MAX_SECONDS = 600
 MAX_RETRIES = 8
+# Jobs Celery must never retry itself: webhook deliveries keep their own schedule of
+# attempts in the database, run by the periodic sweep, and a second retry mechanism
+# could send the same notice twice at once.
+NO_CELERY_RETRY = {"placard.webhooks.deliver", "placard.webhooks.sweep"}
 
 
 class RetryLater(Exception):
@@ -23,6 +27,9 @@ class RetryLater(Exception):
 
 def register_tasks(celery):
     for name in JOBS:
+        if name in NO_CELERY_RETRY:
+            celery.task(_task_body(name), name=name, bind=True, acks_late=True, max_retries=0)
+            continue
         celery.task(
             _task_body(name), name=name, bind=True, acks_late=True,
             autoretry_for=(RetryLater, ConnectionError), retry_backoff=5,
@@ -34,7 +41,7 @@ def register_tasks(celery):
 def _task_body(name):
     def run(self, *args):
         outcome = run_job(name, *args)
-        if outcome == SendOutcome.RETRY:
+        if outcome == SendOutcome.RETRY and name not in NO_CELERY_RETRY:
             raise RetryLater(f"{name}{args!r} asked to be retried")
         return outcome
 

@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
+from campaign.api.webhooks import queue_webhooks
 from campaign.db import insert_ignoring_conflicts, utcnow
 from campaign.errors import DomainError
 from campaign.events.calendar import calendar_for, event_filename, public_event_url
@@ -181,7 +182,7 @@ def rsvp_to_event(event, details, *, now=None, vouched=False):
         .options(joinedload(Rsvp.supporter)).with_for_update(of=Rsvp)).unique().one()
     if rsvp_id is not None:
         if vouched:
-            _take_place(rsvp, now)
+            _take_place(rsvp, now, by_link=False)
             return RsvpOutcome.CONFIRMED
         queue_rsvp_email("rsvp_confirmation", event, rsvp, with_calendar=True, now=now,
                          hours=current_app.config["CONFIRM_TOKEN_HOURS"])
@@ -209,7 +210,7 @@ def rsvp_to_event(event, details, *, now=None, vouched=False):
     rsvp.cancelled_at = None
     if vouched:
         db.session.flush()
-        _take_place(rsvp, now)
+        _take_place(rsvp, now, by_link=False)
         return RsvpOutcome.CONFIRMED
     if was_pending and just_emailed:
         # The link just sent confirms the corrected answer.
@@ -270,7 +271,7 @@ def confirm_rsvp(token, *, now=None):
     return rsvp
 
 
-def _take_place(rsvp, now):
+def _take_place(rsvp, now, *, by_link=True):
     """Give a pending RSVP a place if one is left (nobody waiting ahead), else a spot on the
     waiting list, whoever vouches for it (the attendee's link, or an organizer). Returns
     the event, locked. Raises :class:`EventClosed`. Flushes."""
@@ -283,11 +284,15 @@ def _take_place(rsvp, now):
     else:
         rsvp.status = RsvpStatus.WAITLISTED
         rsvp.waitlisted_at = now
-    rsvp.supporter.locale = rsvp.locale
+    if by_link:
+        # Only the attendee's own link speaks for the person (their language).
+        rsvp.supporter.locale = rsvp.locale
     if rsvp.wants_updates:
         record_consent(rsvp.supporter, event.campaign, rsvp.consent_wording,
                        source=f"event:{event.slug}", now=now)
     db.session.flush()
+    if rsvp.status == RsvpStatus.CONFIRMED:
+        queue_webhooks("attendance", rsvp, now=now)
     return event
 
 
@@ -348,6 +353,7 @@ def promote_from_waitlist(event, *, now=None):
         rsvp.confirmed_at = now
         db.session.flush()
         queue_rsvp_email("rsvp_promoted", event, rsvp, with_calendar=True, now=now)
+        queue_webhooks("attendance", rsvp, now=now)
         promoted.append(rsvp)
     return promoted
 

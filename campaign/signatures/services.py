@@ -7,6 +7,7 @@ from enum import StrEnum
 from flask import current_app
 from sqlalchemy import delete, exists, select
 
+from campaign.api.webhooks import queue_webhooks
 from campaign.db import dialect_insert, insert_ignoring_conflicts, prepared, utcnow
 from campaign.errors import DomainError
 from campaign.events.models import Rsvp
@@ -109,7 +110,7 @@ def sign_petition(petition, details, *, now=None, vouched=False):
     if signature_id is not None:
         _record_demands(signature_id, _chosen_demand_ids(petition, details))
         if vouched:
-            _count_as_confirmed(db.session.get(Signature, signature_id), now)
+            _count_as_confirmed(db.session.get(Signature, signature_id), now, by_link=False)
             return SignOutcome.CONFIRMED
         _queue_confirmation(petition, details.email, details.first_name, details.locale, token)
         return SignOutcome.CREATED
@@ -184,7 +185,7 @@ def _answer_repeat_vouched(petition, signature, details, now):
     if signature.status == SignatureStatus.CONFIRMED:
         return SignOutcome.ALREADY_SIGNED
     _replace_pending_details(petition, signature, details)
-    _count_as_confirmed(signature, now)
+    _count_as_confirmed(signature, now, by_link=False)
     return SignOutcome.CONFIRMED
 
 
@@ -254,23 +255,23 @@ def confirm_signature(token, *, now=None):
     return signature
 
 
-def _count_as_confirmed(signature, now):
+def _count_as_confirmed(signature, now, *, by_link=True):
     """Confirm a pending signature, whoever vouches for it (the signer's link, or an
     organizer), and count it: the one place a signature becomes confirmed."""
     petition = signature.petition
     signature.status = SignatureStatus.CONFIRMED
     signature.confirmed_at = now
     supporter = signature.supporter
-    # Only a confirmed address may change what the supporter's record says.
-    supporter.first_name = signature.first_name
-    supporter.last_name = signature.last_name
-    supporter.postal_code = signature.postal_code
-    supporter.country = signature.country
-    supporter.locale = signature.locale
+    # Only a confirmed address may change what the supporter's record says: an organizer
+    # vouching for a signer (by_link False) only fills in what the record lacks.
+    for field in ("first_name", "last_name", "postal_code", "country", "locale"):
+        if by_link or not getattr(supporter, field):
+            setattr(supporter, field, getattr(signature, field))
     change_signature_counts(signature, +1)
     if signature.wants_updates:
         record_consent(supporter, petition.campaign, signature.consent_wording,
                        source=f"petition:{petition.slug}", now=now)
+    queue_webhooks("signature", signature, now=now)
 
 
 def change_signature_counts(signature, delta):

@@ -119,6 +119,10 @@ def stack(database_url, redis_url, smtp, tmp_path_factory):
         "OUTBOX_SWEEP_SECONDS": "1",
         "OUTBOX_SWEEP_MIN_AGE_SECONDS": "2",
         "PAGE_CACHE_SECONDS": "1",
+        # Webhook receivers in the tests listen on loopback, and retry in seconds.
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "1",
+        "WEBHOOK_RETRY_SECONDS": "1",
+        "WEBHOOK_SWEEP_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
     })
     processes = []

@@ -10,6 +10,8 @@ from flask import url_for
 from sqlalchemy import select
 
 from campaign.accounts.models import User, UserRole
+from campaign.api.models import WebhookEndpoint
+from campaign.api.tokens import create_token
 from campaign.extensions import db
 from campaign.mailing.compose import MailingDetails, create_mailing
 from campaign.signatures.models import Signature
@@ -117,6 +119,19 @@ ROUTES = {
     "mailing_manage.unschedule": (["POST"], OWNER),
     "mailing_manage.pause": (["POST"], OWNER),
     "mailing_manage.resume": (["POST"], OWNER),
+    "api_manage.tokens": (["GET"], ANY_ACCOUNT),
+    # Making a token first asks those allowed to confirm their password (a redirect, "ok").
+    "api_manage.create_token": (["POST"], ANY_ACCOUNT),
+    "api_manage.revoke_token": (["POST"], OWNER),
+    "webhooks_manage.webhooks_list": (["GET"], OWNER),
+    # Adding first asks those allowed to confirm their password (a redirect, "ok").
+    "webhooks_manage.add_webhook": (["POST"], OWNER),
+    "webhooks_manage.show_webhook": (["GET"], OWNER),
+    "webhooks_manage.enable_webhook": (["POST"], OWNER),
+    "webhooks_manage.test_webhook": (["POST"], OWNER),
+    "webhooks_manage.rotate_webhook_secret": (["POST"], OWNER),
+    # Without the button's confirm field, nothing is deleted (400).
+    "webhooks_manage.delete_webhook": (["POST"], OWNER_EMPTY_BUTTON),
 }
 
 
@@ -138,12 +153,18 @@ def world(make_app):
                                    author=organizer_a)
         db.session.commit()
         sign_petition(petition_a, signer(email="supporter@example.org"))
+        token_a, _secret = create_token(organizer_a, "A's CRM")
+        # An IP literal: no DNS lookup; a test notice to it is refused (loopback) at once.
+        endpoint_a = WebhookEndpoint(campaign_id=campaign_a.id, user_id=organizer_a.id,
+                                     url="https://127.0.0.1:9/placard", secret="s" * 43)
+        db.session.add(endpoint_a)
         db.session.commit()
         ids = {"campaign": campaign_a.id, "petition": petition_a.id,
                "signature": db.session.scalars(select(Signature.id)).one(),
                "demand": campaign_a.demands[0].id, "user": organizer_a.id,
                "event": event_a.id, "rsvp": rsvp_a.id, "mailing": mailing_a.id,
-               "supporter": rsvp_a.supporter_id}
+               "supporter": rsvp_a.supporter_id, "token": token_a.id,
+               "endpoint": endpoint_a.id}
         users = {"organizer_a": organizer_a.get_id(), "organizer_b": organizer_b.get_id(),
                  "admin": admin.get_id()}
     return app, ids, users
@@ -156,7 +177,8 @@ def _url_values(rule, ids):
         if argument == "token":
             values[argument] = "made-up-token"
         elif argument in {"campaign_id", "petition_id", "signature_id", "demand_id", "user_id",
-                          "event_id", "rsvp_id", "mailing_id", "supporter_id"}:
+                          "event_id", "rsvp_id", "mailing_id", "supporter_id", "token_id",
+                          "endpoint_id"}:
             values[argument] = ids[argument.removesuffix("_id")]
         elif argument == "id":
             kind = next((k for k in ("signature", "petition", "demand", "campaign")
