@@ -3,6 +3,7 @@
 from campaign.accounts.models import AccountToken, AuditEntry, TokenPurpose, User, UserRole
 from campaign.api.models import (
     ApiToken,
+    PersonProfile,
     WebhookDelivery,
     WebhookDeliveryStatus,
     WebhookEndpoint,
@@ -59,6 +60,7 @@ __all__ = [
     "Mailing",
     "MailingStatus",
     "OutboundEmail",
+    "PersonProfile",
     "Petition",
     "PetitionCountShard",
     "PetitionStatus",

@@ -63,9 +63,12 @@ def _whole_number(name, default, maximum):
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    # ASCII digits only: str.isdigit() also passes "²", which int() refuses.
+    digits = raw.lstrip("0")
+    if not (raw.isascii() and raw.isdigit()) or not digits:
         raise ApiError(400, _("%(name)s must be a whole number from 1.", name=name), name)
-    return min(int(raw), maximum)
+    # Past the maximum, the number is never converted (int() refuses over 4,300 digits).
+    return maximum if len(digits) > len(str(maximum)) else min(int(digits), maximum)
 
 
 def page_and_size():
@@ -157,14 +160,18 @@ def parse_moment(value):
     value = value.strip()
     try:
         if len(value) == 10:
-            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
-            return day, timedelta(days=1)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+            moment = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            span = timedelta(days=1)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            moment, span = moment.astimezone(UTC).replace(microsecond=0), timedelta(seconds=1)
+        # The span must end within datetime's range (year 9999), or comparing would overflow.
+        moment + span
+    except (ValueError, OverflowError):
         return None, None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0), timedelta(seconds=1)
+    return moment, span
 
 
 def json_body():

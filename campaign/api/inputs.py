@@ -186,7 +186,7 @@ def timezone_name(body, default):
                        "placard:timezone")
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder
         raise ApiError(400, _("placard:timezone must be a time zone such as America/Toronto."),
                        "placard:timezone") from None
     return name
@@ -209,7 +209,7 @@ def event_status(body, default):
     if value is None:
         return default
     statuses = {"confirmed": EventStatus.PUBLISHED, "tentative": EventStatus.DRAFT}
-    if value not in statuses:
+    if not isinstance(value, str) or value not in statuses:
         raise ApiError(400, _("status is confirmed or tentative."), "status")
     return statuses[value]
 

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.campaigns.models import enum_column
@@ -101,3 +101,27 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     endpoint: Mapped[WebhookEndpoint] = relationship()
+
+
+class PersonProfile(TimestampMixin, db.Model):
+    """What one campaign's API clients said of a person: their names, postal address and
+    language, as that campaign knows them.
+
+    Supporters are shared by every campaign (one record per email address), so the
+    API never writes another campaign's view of a person, and never shows a token
+    what a person told another campaign: it reads this, else what the person gave
+    the token's own petitions and events.
+    """
+
+    __tablename__ = "person_profiles"
+    __table_args__ = (UniqueConstraint("campaign_id", "supporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    supporter_id: Mapped[int] = mapped_column(
+        ForeignKey("supporters.id", ondelete="CASCADE"), index=True)
+    given_name: Mapped[str] = mapped_column(String(100), default="")
+    family_name: Mapped[str] = mapped_column(String(100), default="")
+    postal_code: Mapped[str] = mapped_column(String(16), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    locale: Mapped[str] = mapped_column(String(8), default="")

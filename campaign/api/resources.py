@@ -6,6 +6,7 @@ absolute and built on PUBLIC_URL, so a worker with no request builds the same.
 Field names are OSDI's; what OSDI has no field for is prefixed ``placard:``.
 """
 
+import dataclasses
 from datetime import UTC
 
 from flask import current_app
@@ -59,19 +60,40 @@ def _common(record):
     }
 
 
-def person_resource(supporter, *, subscribed):
+@dataclasses.dataclass(frozen=True)
+class PersonDetails:
+    """What a reader may see of a person's names, postal address and language: never the
+    shared supporter record, which may hold what they told another campaign."""
+
+    given_name: str = ""
+    family_name: str = ""
+    postal_code: str = ""
+    country: str = ""
+    locale: str = ""
+
+    @classmethod
+    def of_signature(cls, signature):
+        return cls(signature.first_name, signature.last_name, signature.postal_code,
+                   signature.country, signature.locale)
+
+    @classmethod
+    def of_rsvp(cls, rsvp):
+        return cls(given_name=rsvp.name, locale=rsvp.locale)
+
+
+def person_resource(supporter, *, subscribed, details):
     """A supporter as an OSDI person. ``subscribed``: on the mailing list of one of the
-    campaigns the reader may see (an email status is always about someone's lists)."""
-    postal_address = {"primary": True, "postal_code": supporter.postal_code,
-                      "country": supporter.country}
+    campaigns the reader may see (an email status is always about someone's lists);
+    ``details``: the :class:`PersonDetails` the reader may see."""
     return {
         **_common(supporter),
-        "given_name": supporter.first_name,
-        "family_name": supporter.last_name,
+        "given_name": details.given_name,
+        "family_name": details.family_name,
         "email_addresses": [{"primary": True, "address": supporter.email,
                              "status": "subscribed" if subscribed else "unsubscribed"}],
-        "postal_addresses": [postal_address],
-        "languages_spoken": [supporter.locale],
+        "postal_addresses": [{"primary": True, "postal_code": details.postal_code,
+                              "country": details.country}],
+        "languages_spoken": [details.locale] if details.locale else [],
         "_links": {
             "self": api_href("people", supporter.uuid),
             "osdi:signatures": api_href("people", supporter.uuid, "signatures"),
@@ -120,7 +142,8 @@ def signature_resource(signature, *, with_person=False, subscribed=False):
         },
     }
     if with_person:
-        resource["person"] = person_resource(signature.supporter, subscribed=subscribed)
+        resource["person"] = person_resource(signature.supporter, subscribed=subscribed,
+                                             details=PersonDetails.of_signature(signature))
     return resource
 
 
@@ -163,7 +186,8 @@ def attendance_resource(rsvp, *, with_person=False, subscribed=False):
         },
     }
     if with_person:
-        resource["person"] = person_resource(rsvp.supporter, subscribed=subscribed)
+        resource["person"] = person_resource(rsvp.supporter, subscribed=subscribed,
+                                             details=PersonDetails.of_rsvp(rsvp))
     return resource
 
 

@@ -11,6 +11,8 @@ from uuid import UUID
 from sqlalchemy import select, union
 
 from campaign.api.http import not_found
+from campaign.api.models import PersonProfile
+from campaign.api.resources import PersonDetails
 from campaign.api.tokens import token_campaign_ids
 from campaign.campaigns.models import Campaign
 from campaign.events.models import Event, Rsvp
@@ -111,6 +113,33 @@ class Scope:
                 Subscription.supporter_id.in_(supporter_ids),
                 Subscription.campaign_id.in_(self.campaign_ids),
                 Subscription.status == SubscriptionStatus.SUBSCRIBED)))
+
+    def person_details(self, supporter_ids):
+        """``{supporter_id: PersonDetails}``: what the token's campaigns know of each person.
+        Their API clients' profile of the person first, else what the person gave the
+        newest of the token's signatures, else their newest RSVP."""
+        found = {}
+        profiles = db.session.scalars(
+            select(PersonProfile).where(PersonProfile.supporter_id.in_(supporter_ids),
+                                        PersonProfile.campaign_id.in_(self.campaign_ids))
+            .order_by(PersonProfile.updated_at.desc(), PersonProfile.id.desc()))
+        for profile in profiles:
+            found.setdefault(profile.supporter_id, PersonDetails(
+                profile.given_name, profile.family_name, profile.postal_code, profile.country,
+                profile.locale))
+        missing = [number for number in supporter_ids if number not in found]
+        if missing:
+            for signature in db.session.scalars(
+                    self.signatures().where(Signature.supporter_id.in_(missing))
+                    .order_by(Signature.id.desc())):
+                found.setdefault(signature.supporter_id, PersonDetails.of_signature(signature))
+        missing = [number for number in supporter_ids if number not in found]
+        if missing:
+            for rsvp in db.session.scalars(
+                    self.attendances().where(Rsvp.supporter_id.in_(missing))
+                    .order_by(Rsvp.id.desc())):
+                found.setdefault(rsvp.supporter_id, PersonDetails.of_rsvp(rsvp))
+        return {number: found.get(number, PersonDetails()) for number in supporter_ids}
 
     # --- Actions -----------------------------------------------------------------------------
 

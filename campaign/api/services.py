@@ -28,6 +28,7 @@ from campaign.api.inputs import (
     timezone_name,
     whole_number,
 )
+from campaign.api.models import PersonProfile
 from campaign.api.scope import uuid_from
 from campaign.db import utcnow
 from campaign.events import rsvps
@@ -89,7 +90,7 @@ def person_signup(scope, body, *, now=None):
     campaign = campaign_for(scope, body)
     supporter = db.session.get(Supporter, find_or_create_supporter_id(person.email,
                                                                       person.locale or "en"))
-    _update_supporter(supporter, person)
+    _update_profile(_profile(campaign, supporter), person)
     subscription = db.session.scalars(
         select(Subscription).where(Subscription.supporter_id == supporter.id,
                                    Subscription.campaign_id == campaign.id)).one_or_none()
@@ -110,17 +111,29 @@ def person_signup(scope, body, *, now=None):
     return supporter
 
 
-def _update_supporter(supporter, person):
-    for field, value in (("first_name", person.given_name), ("last_name", person.family_name),
-                         ("postal_code", person.postal_code), ("country", person.country),
-                         ("locale", person.locale)):
+def _profile(campaign, supporter):
+    profile = db.session.scalars(select(PersonProfile).where(
+        PersonProfile.campaign_id == campaign.id,
+        PersonProfile.supporter_id == supporter.id)).one_or_none()
+    if profile is None:
+        profile = PersonProfile(campaign_id=campaign.id, supporter_id=supporter.id)
+        db.session.add(profile)
+    return profile
+
+
+def _update_profile(profile, person):
+    """Write what the body says into the campaign's own profile of the person: the shared
+    supporter record is the person's, and other campaigns', and stays as it is."""
+    for field in ("given_name", "family_name", "postal_code", "country", "locale"):
+        value = getattr(person, field)
         if value:
-            setattr(supporter, field, value)
+            setattr(profile, field, value)
 
 
 def update_person(scope, supporter, body, *, now=None):
-    """Change a person's names, postal address, language and, for the token's campaigns,
-    their email status. Their address is theirs to change (it is how they are known)."""
+    """Change a person's names, postal address and language as the token's campaigns know
+    them, and their email status on those campaigns' lists. Their address is theirs to
+    change (it is how they are known)."""
     now = now or utcnow()
     if "email_addresses" in body:
         wrapped = PersonInput({"person": body}, names_required=False)
@@ -133,7 +146,11 @@ def update_person(scope, supporter, body, *, now=None):
         wrapped = PersonInput({"person": {**body, "email_addresses": [
             {"address": supporter.email}]}}, names_required=False)
         status = None
-    _update_supporter(supporter, wrapped)
+    profiles = db.session.scalars(select(PersonProfile).where(
+        PersonProfile.supporter_id == supporter.id,
+        PersonProfile.campaign_id.in_(scope.campaign_ids))).all()
+    for profile in profiles or [_profile(campaign_for(scope, body), supporter)]:
+        _update_profile(profile, wrapped)
     if status == "unsubscribed":
         for subscription in db.session.scalars(select(Subscription).where(
                 Subscription.supporter_id == supporter.id,
@@ -147,7 +164,6 @@ def update_person(scope, supporter, body, *, now=None):
         if subscription is None or subscription.status != SubscriptionStatus.UNSUBSCRIBED:
             record_consent(supporter, campaign, vouched_consent_wording(scope.token),
                            source_label(scope.token), now)
-    supporter.updated_at = now
     db.session.flush()
     return supporter
 
@@ -200,7 +216,7 @@ def record_attendance(scope, event, body, *, now=None):
     wants_updates = person.email_status == "subscribed"
     details = rsvps.RsvpDetails(
         name=name or person.email.partition("@")[0], email=person.email,
-        guests=whole_number(body, "placard:guests", maximum=20, default=0),
+        guests=whole_number(body, "placard:guests", maximum=20, default=0) or 0,
         wants_updates=wants_updates,
         consent_wording=vouched_consent_wording(scope.token) if wants_updates else "",
         locale=person.locale or "en")
@@ -318,12 +334,14 @@ def add_tagging(scope, tag, body):
     """Tag the person the body links to (``_links.osdi:person.href``, or ``person`` with an
     identifier or email address, as clients write it). The person must be in the token's
     campaigns."""
-    links = body.get("_links") or {}
-    href = (links.get("osdi:person") or {}).get("href") if isinstance(links, dict) else None
+    links = body.get("_links")
+    link = links.get("osdi:person") if isinstance(links, dict) else None
+    href = link.get("href") if isinstance(link, dict) else None
     identifier = href.rstrip("/").rsplit("/", 1)[-1] if isinstance(href, str) else None
     if identifier is None and isinstance(body.get("person"), dict):
         person = body["person"]
-        identifiers = person.get("identifiers") or []
+        identifiers = person.get("identifiers")
+        identifiers = identifiers if isinstance(identifiers, list) else []
         identifier = next((value for value in identifiers
                            if isinstance(value, str) and value.startswith("placard:")), None)
         if identifier is None and person.get("email_addresses"):

@@ -137,8 +137,11 @@ def entry_point():
 # --- People -----------------------------------------------------------------------------------
 
 def _people(supporters):
-    subscribed = scope().subscribed_ids([supporter.id for supporter in supporters])
-    return [resources.person_resource(supporter, subscribed=supporter.id in subscribed)
+    ids = [supporter.id for supporter in supporters]
+    subscribed = scope().subscribed_ids(ids)
+    details = scope().person_details(ids)
+    return [resources.person_resource(supporter, subscribed=supporter.id in subscribed,
+                                      details=details[supporter.id])
             for supporter in supporters]
 
 

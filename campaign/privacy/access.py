@@ -5,6 +5,7 @@ import json
 from flask import current_app
 from sqlalchemy import func, select
 
+from campaign.api.models import PersonProfile
 from campaign.campaigns.models import Campaign
 from campaign.events.models import Event, Rsvp
 from campaign.extensions import db
@@ -13,6 +14,7 @@ from campaign.mail.services import Attachment, queue_email
 from campaign.mailing.models import Delivery, Mailing, Subscription, Suppression
 from campaign.petitions.models import Petition
 from campaign.signatures.models import Signature
+from campaign.tags.models import Tag, Tagging
 
 
 def _when(value):
@@ -38,6 +40,13 @@ def supporter_data(supporter):
         .order_by(OutboundEmail.id)).all()
     suppression = db.session.scalars(
         select(Suppression).where(Suppression.email_key == supporter.email_key)).one_or_none()
+    profiles = db.session.execute(
+        select(PersonProfile, Campaign.title).join(Campaign, Campaign.id == PersonProfile.campaign_id)
+        .where(PersonProfile.supporter_id == supporter.id).order_by(PersonProfile.id)).all()
+    tags = db.session.execute(
+        select(Tag.name, Campaign.title, Tagging.created_at).join(Tag, Tag.id == Tagging.tag_id)
+        .join(Campaign, Campaign.id == Tag.campaign_id)
+        .where(Tagging.supporter_id == supporter.id).order_by(Tagging.id)).all()
     return {
         "person": {
             "email": supporter.email, "first_name": supporter.first_name,
@@ -77,6 +86,14 @@ def supporter_data(supporter):
             "kind": email.kind, "subject": email.subject, "status": str(email.status),
             "queued_at": _when(email.created_at), "sent_at": _when(email.sent_at),
         } for email in emails],
+        "campaign_profiles": [{
+            "campaign": title, "given_name": profile.given_name,
+            "family_name": profile.family_name, "postal_code": profile.postal_code,
+            "country": profile.country, "language": profile.locale,
+            "updated_at": _when(profile.updated_at),
+        } for profile, title in profiles],
+        "tags": [{"campaign": title, "tag": name, "since": _when(since)}
+                 for name, title, since in tags],
         "suppression": None if suppression is None or suppression.reason is None else {
             "reason": str(suppression.reason), "since": _when(suppression.suppressed_at),
         },

@@ -351,3 +351,98 @@ def test_pending_signatures_of_other_petitions_stay_out(api):
         assert db.session.scalar(select(func.count(Signature.id)).where(
             Signature.status == SignatureStatus.PENDING)) == 1
     assert api.get("/people").json["total_records"] == 0
+
+
+def test_a_token_learns_nothing_a_person_told_another_campaign(api):
+    """B's signer gave their names to B's petition; A knows their address and tries to
+    learn the rest, then to change what B sees."""
+    with api.app.app_context():
+        from campaign.petitions.models import Petition
+
+        petition_b = db.session.scalars(select(Petition).where(Petition.uuid == api.petition_b)).one()
+        sign_petition(petition_b, signer(email="known@example.org", first_name="Secret",
+                                         last_name="Name", postal_code="H2X 1Y4"), vouched=True)
+        db.session.commit()
+    signed_up = api.post("/people", {"person": {"email_addresses": [
+        {"address": "known@example.org"}]}}).json
+    assert signed_up["given_name"] == "" and signed_up["family_name"] == ""
+    assert signed_up["postal_addresses"][0]["postal_code"] == ""
+    person_id = signed_up["identifiers"][0].removeprefix("placard:")
+    api.put(f"/people/{person_id}", {"given_name": "Changed"})
+    api.post(f"/petitions/{api.petition_a}/signatures",
+             signature_body(email="known@example.org"))
+    seen_by_b = api.get(f"/people/{person_id}", api.token_b).json
+    assert (seen_by_b["given_name"], seen_by_b["family_name"]) == ("Secret", "Name")
+    seen_by_a = api.get(f"/people/{person_id}").json
+    assert "Secret" not in str(seen_by_a) and "H2X" not in str(seen_by_a)
+    with api.app.app_context():
+        from campaign.signatures.models import Supporter
+
+        supporter = db.session.scalars(select(Supporter).where(
+            Supporter.email_key == "known@example.org")).one()
+        assert (supporter.first_name, supporter.postal_code) == ("Secret", "H2X 1Y4")
+
+
+def test_what_the_api_noted_is_in_the_persons_data_copy_and_goes_with_erasure(api):
+    api.post("/people", {"person": {"given_name": "Noted",
+                                    "email_addresses": [{"address": "noted@example.org"}]},
+                         "add_tags": ["volunteer"]})
+    with api.app.app_context():
+        from campaign.api.models import PersonProfile
+        from campaign.privacy.access import supporter_data
+        from campaign.privacy.erasure import erase_supporter
+        from campaign.signatures.models import Supporter
+        from campaign.tags.models import Tagging
+
+        supporter = db.session.scalars(select(Supporter).where(
+            Supporter.email_key == "noted@example.org")).one()
+        data = supporter_data(supporter)
+        assert data["campaign_profiles"][0]["given_name"] == "Noted"
+        assert data["tags"][0]["tag"] == "volunteer"
+        erase_supporter(supporter)
+        db.session.commit()
+        assert db.session.scalar(select(func.count(PersonProfile.id))) == 0
+        assert db.session.scalar(select(func.count(Tagging.id))) == 0
+
+
+@pytest.mark.parametrize("query", ["page=²", "per_page=٣", "filter=modified_date gt '9999-12-31'",
+                                   "filter=modified_date eq '9999-12-31T23:59:59Z'",
+                                   "filter=created_date lt '0001-01-01T00:00:00+01:00'"])
+def test_odd_numbers_and_dates_at_the_ends_of_the_calendar_are_400_not_500(api, query):
+    response = api.get(f"/petitions?{query}")
+    assert response.status_code == 400
+    assert response.json["field"] in ("page", "per_page", "filter")
+
+
+def test_a_page_number_too_long_to_convert_reads_as_the_largest(api):
+    assert api.get("/petitions?per_page=" + "9" * 5000).json["per_page"] == 25
+
+
+@pytest.mark.parametrize(("extra", "field"), [({"status": []}, "status"),
+                                              ({"placard:timezone": "America"}, "placard:timezone"),
+                                              ({"start_date": "0001-01-01T00:00:00+01:00"},
+                                               "start_date")])
+def test_malformed_event_fields_are_400_naming_the_field(api, extra, field):
+    body = {"title": "Vigil", "start_date": "2030-07-27T22:00:00Z",
+            "end_date": "2030-07-27T23:00:00Z", **extra}
+    response = api.post("/events", body)
+    assert response.status_code == 400
+    assert response.json["field"] == field
+
+
+def test_null_guests_means_none(api):
+    response = api.post(f"/events/{api.event_a}/attendances",
+                        {"person": {"email_addresses": [{"address": "g@example.org"}]},
+                         "placard:guests": None})
+    assert response.status_code == 200, response.json
+    assert response.json["placard:guests"] == 0
+
+
+@pytest.mark.parametrize("body", [{"_links": {"osdi:person": [None]}},
+                                  {"_links": "x", "person": {"identifiers": 5}}])
+def test_a_tagging_body_of_the_wrong_shape_is_a_400(api, body):
+    tag = api.post("/tags", {"name": "volunteer"}).json
+    tag_id = tag["identifiers"][0].removeprefix("placard:")
+    response = api.post(f"/tags/{tag_id}/taggings", body)
+    assert response.status_code == 400
+    assert response.json["field"] == "_links.osdi:person"
