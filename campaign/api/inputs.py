@@ -20,6 +20,8 @@ EMAIL_MAX = 254
 TITLE_MAX = 200
 TEXT_MAX = 20_000
 MAX_TAGS = 50
+# Dates a petition deadline or an event may take: anything else is a typing slip.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
 _POSTAL_CODE = re.compile(r"^[0-9A-Z][0-9A-Z \-]*$")
 LANGUAGES = {"en": "en", "fr": "fr_CA", "fr_ca": "fr_CA", "fr-ca": "fr_CA"}
 
@@ -154,7 +156,7 @@ def moment(container, key, *, required):
             raise ApiError(400, _("%(field)s is missing.", field=key), key)
         return None
     value, span = parse_moment(raw) if isinstance(raw, str) else (None, None)
-    if value is None or span.days:
+    if value is None or span.days or not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ApiError(400, _("%(field)s must be a date and time such as 2026-07-27T18:00:00Z.",
                               field=key), key)
     return value

@@ -48,7 +48,8 @@ def iso(moment):
     """ISO 8601 in UTC to the second, as Action Network writes dates: 2026-07-27T18:00:00Z."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: %Y writes year 1 as "1", not the "0001" ISO 8601 needs.
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _common(record):

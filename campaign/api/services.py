@@ -46,6 +46,7 @@ from campaign.signatures.services import find_or_create_supporter_id
 from campaign.tags.services import apply_tags, find_or_create_tag, tag_supporter
 
 SOURCE_MAX = 100
+RSVP_NAME_MAX = 200  # Rsvp.name
 
 
 def source_label(token):
@@ -215,7 +216,7 @@ def record_attendance(scope, event, body, *, now=None):
     name = " ".join(part for part in (person.given_name, person.family_name) if part)
     wants_updates = person.email_status == "subscribed"
     details = rsvps.RsvpDetails(
-        name=name or person.email.partition("@")[0], email=person.email,
+        name=(name or person.email.partition("@")[0])[:RSVP_NAME_MAX], email=person.email,
         guests=whole_number(body, "placard:guests", maximum=20, default=0) or 0,
         wants_updates=wants_updates,
         consent_wording=vouched_consent_wording(scope.token) if wants_updates else "",

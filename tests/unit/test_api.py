@@ -446,3 +446,23 @@ def test_a_tagging_body_of_the_wrong_shape_is_a_400(api, body):
     response = api.post(f"/tags/{tag_id}/taggings", body)
     assert response.status_code == 400
     assert response.json["field"] == "_links.osdi:person"
+
+
+def test_long_names_and_far_dates_are_handled_without_a_crash(api):
+    long_name = "N" * 100
+    attendance = api.post(f"/events/{api.event_a}/attendances", {"person": {
+        "given_name": long_name, "family_name": long_name,
+        "email_addresses": [{"address": "long@example.org"}]}})
+    assert attendance.status_code == 200
+    far = api.post("/events", {"title": "Far", "start_date": "0001-01-01T00:00:00Z",
+                               "end_date": "0001-01-01T01:00:00Z"})
+    assert far.status_code == 400 and far.json["field"] == "start_date"
+
+
+def test_dates_are_written_with_four_digit_years():
+    from datetime import UTC, datetime
+
+    from campaign.api.resources import iso
+
+    assert iso(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00Z"
+    assert iso(datetime(2026, 7, 27, 18, 0, 0, 500, tzinfo=UTC)) == "2026-07-27T18:00:00Z"
