@@ -219,6 +219,8 @@ RECORDS = {
         "vendor_name": _string("Placard.", const="Placard"),
         "product_name": _string("Placard.", const="Placard"),
         "osdi_version": _string("The OSDI version followed."),
+        "namespace": _string("The prefix of Placard's own fields and identifiers.",
+                             const="placard"),
         "max_pagesize": _integer("The largest per_page.", const=MAX_PER_PAGE),
         "_links": _object({
             "self": ref("Link"), "curies": _array(ref("Curie"), ""),
