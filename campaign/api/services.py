@@ -177,9 +177,8 @@ def record_signature(scope, petition, body, *, now=None):
     now = now or utcnow()
     person = PersonInput(body, names_required=True,
                          postal_code_required="postal_code" in (petition.required_fields or []))
-    if not person.country:
-        raise ApiError(400, _("%(field)s is missing.", field="person.postal_addresses.country"),
-                       "person.postal_addresses.country")
+    # No country is no refusal: tools written for Action Network send a postal code alone,
+    # and the signature then counts under no country in the figures.
     comment = comments(body)
     if "comment" in (petition.required_fields or []) and not comment:
         raise ApiError(400, _("This petition asks signers for a comment."), "comments")
