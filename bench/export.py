@@ -196,41 +196,47 @@ def prepare(env, rows, log):
             "INSERT INTO petition_count_shards (petition_id, shard, confirmed) "
             "SELECT %s, shard, CASE WHEN shard = 0 THEN %s ELSE 0 END FROM generate_series(0, 15) shard",
             (petition_id, rows))
-        # PostgreSQL's advice for a bulk load: indexes that back no constraint are dropped
-        # and built again afterwards, and tables emptied in this transaction take COPY FREEZE.
-        conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        indexes = [row[0] for row in conn.execute(
-            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid IN ('supporters'::regclass, 'signatures'::regclass) "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)")]
-        for (name,) in conn.execute(
-                "SELECT i.indexrelid::regclass::text FROM pg_index i "
-                "WHERE i.indrelid IN ('supporters'::regclass, 'signatures'::regclass) "
-                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)").fetchall():
-            conn.execute(f"DROP INDEX {name}")
-        conn.execute("TRUNCATE supporters, signatures CASCADE")  # empty: a fresh database
-        with conn.cursor() as cursor:
-            with cursor.copy(
-                    "COPY supporters (id, email, email_key, first_name, last_name, postal_code, country, "
-                    "locale, created_at, updated_at) FROM STDIN WITH (FREEZE)") as copy:
-                for block in _chunks(supporter_lines(rows)):
-                    copy.write(block)
-            with cursor.copy(
-                    "COPY signatures (id, petition_id, supporter_id, status, first_name, last_name, "
-                    "postal_code, country, comment, wants_updates, consent_wording, source, locale, "
-                    "created_at, updated_at, confirmed_at, petition_version, utm_source, utm_medium, "
-                    "utm_campaign, referrer_host, is_comment_hidden, invalidated_reason) "
-                    "FROM STDIN WITH (FREEZE)") as copy:
-                for block in _chunks(signature_lines(rows, petition_id)):
-                    copy.write(block)
-        for definition in indexes:
-            conn.execute(definition)
-        conn.execute("SELECT setval('supporters_id_seq', %s)", (rows + 1,))
-        conn.execute("SELECT setval('signatures_id_seq', %s)", (rows + 1,))
+        copy_signers(conn, rows, petition_id)
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
         conn.execute("ANALYZE supporters")
         conn.execute("ANALYZE signatures")
     return campaign_id, petition_id, time.perf_counter() - started
+
+
+def copy_signers(conn, rows, petition_id):
+    """``rows`` supporters, each with a confirmed signature of ``petition_id``, in the
+    caller's transaction (a fresh database: the tables are emptied first)."""
+    # PostgreSQL's advice for a bulk load: indexes that back no constraint are dropped
+    # and built again afterwards, and tables emptied in this transaction take COPY FREEZE.
+    conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    indexes = [row[0] for row in conn.execute(
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid IN ('supporters'::regclass, 'signatures'::regclass) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)")]
+    for (name,) in conn.execute(
+            "SELECT i.indexrelid::regclass::text FROM pg_index i "
+            "WHERE i.indrelid IN ('supporters'::regclass, 'signatures'::regclass) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)").fetchall():
+        conn.execute(f"DROP INDEX {name}")
+    conn.execute("TRUNCATE supporters, signatures CASCADE")  # empty: a fresh database
+    with conn.cursor() as cursor:
+        with cursor.copy(
+                "COPY supporters (id, email, email_key, first_name, last_name, postal_code, country, "
+                "locale, created_at, updated_at) FROM STDIN WITH (FREEZE)") as copy:
+            for block in _chunks(supporter_lines(rows)):
+                copy.write(block)
+        with cursor.copy(
+                "COPY signatures (id, petition_id, supporter_id, status, first_name, last_name, "
+                "postal_code, country, comment, wants_updates, consent_wording, source, locale, "
+                "created_at, updated_at, confirmed_at, petition_version, utm_source, utm_medium, "
+                "utm_campaign, referrer_host, is_comment_hidden, invalidated_reason) "
+                "FROM STDIN WITH (FREEZE)") as copy:
+            for block in _chunks(signature_lines(rows, petition_id)):
+                copy.write(block)
+    for definition in indexes:
+        conn.execute(definition)
+    conn.execute("SELECT setval('supporters_id_seq', %s)", (rows + 1,))
+    conn.execute("SELECT setval('signatures_id_seq', %s)", (rows + 1,))
 
 
 def create_admin(env):
@@ -253,10 +259,10 @@ def create_admin(env):
 # ---------------------------------------------------------------- gunicorn
 
 
-def start_gunicorn(env, port, timeout, log_path):
+def start_gunicorn(env, port, timeout, log_path, workers=1):
     log = open(log_path, "ab")  # noqa: SIM115 - closed by stop_gunicorn
     process = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "1", "-k", "sync",
+        [str(VENV_BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers), "-k", "sync",
          "--timeout", str(timeout), "--worker-tmp-dir", "/dev/shm",  # noqa: S108 - tmpfs heartbeat
          "campaign:create_app()"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -271,6 +277,7 @@ def start_gunicorn(env, port, timeout, log_path):
         except requests.RequestException:
             pass
         if time.monotonic() > deadline:
+            stop_gunicorn(server)
             raise RuntimeError(f"gunicorn did not answer within 30 s; see {log_path}")
         time.sleep(0.2)
     return server

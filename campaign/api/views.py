@@ -9,7 +9,7 @@ import hashlib
 
 from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from campaign.api import resources, services
@@ -129,6 +129,8 @@ def entry_point():
         "vendor_name": "Placard",
         "product_name": "Placard",
         "osdi_version": OSDI_VERSION,
+        # Action Network's AEP names the prefix of its own fields; Placard's is "placard".
+        "namespace": resources.ID_PREFIX.rstrip(":"),
         "max_pagesize": MAX_PER_PAGE,
         "_links": links,
     })
@@ -203,7 +205,7 @@ def _petitions(petitions):
 
 
 def _petitions_query():
-    return scope().petitions().options(joinedload(Petition.campaign))
+    return scope().petitions().options(selectinload(Petition.campaign))
 
 
 @bp.get("/petitions")
@@ -230,8 +232,8 @@ def update_petition(petition_id):
 
 
 def _signatures_query():
-    return scope().signatures().options(joinedload(Signature.petition),
-                                        joinedload(Signature.supporter))
+    return scope().signatures().options(selectinload(Signature.petition),
+                                        selectinload(Signature.supporter))
 
 
 def _signatures(signatures):
@@ -274,7 +276,7 @@ def _total_accepted(event_id):
 
 @bp.get("/events")
 def events():
-    statement = scope().events().options(joinedload(Event.campaign))
+    statement = scope().events().options(selectinload(Event.campaign))
     return collection("events", statement, Event.id, _events, path="events")
 
 
@@ -295,7 +297,7 @@ def update_event(event_id):
 
 
 def _attendances_query():
-    return scope().attendances().options(joinedload(Rsvp.event), joinedload(Rsvp.supporter))
+    return scope().attendances().options(selectinload(Rsvp.event), selectinload(Rsvp.supporter))
 
 
 def _attendances(rsvps):
@@ -333,7 +335,7 @@ def _tags(tags):
 
 @bp.get("/tags")
 def tags():
-    statement = scope().tags().options(joinedload(Tag.campaign))
+    statement = scope().tags().options(selectinload(Tag.campaign))
     return collection("tags", statement, Tag.id, _tags, path="tags")
 
 
@@ -348,7 +350,7 @@ def tag(tag_id):
 
 
 def _taggings_query():
-    return scope().taggings().options(joinedload(Tagging.tag), joinedload(Tagging.supporter))
+    return scope().taggings().options(selectinload(Tagging.tag), selectinload(Tagging.supporter))
 
 
 def _taggings(taggings):
@@ -413,7 +415,7 @@ def list_(list_id):
 
 def _items_query(campaign):
     return (_subscribers(campaign.id).join(Supporter, Subscription.supporter_id == Supporter.id)
-            .options(joinedload(Subscription.supporter)))
+            .options(selectinload(Subscription.supporter)))
 
 
 @bp.get("/lists/<list_id>/items")
