@@ -8,6 +8,7 @@ come in id order, so paging never shows one twice; totals are exact counts.
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
@@ -111,8 +112,6 @@ def collection(name, statement, id_column, build, *, path):
 def _page_href(href, page, per_page):
     query = f"page={page}&per_page={per_page}"
     if request.args.get("filter"):
-        from urllib.parse import quote
-
         query += "&filter=" + quote(request.args["filter"], safe="")
     return f"{href}?{query}"
 

@@ -56,14 +56,12 @@ class Scope:
     def tags(self):
         return select(Tag).where(Tag.campaign_id.in_(self.campaign_ids))
 
-    def one(self, statement, model, identifier, *, lock=False):
+    def one(self, statement, model, identifier):
         """The record of ``statement`` with this uuid, else a 404."""
         uuid = uuid_from(identifier)
         if uuid is None:
             raise not_found()
         statement = statement.where(model.uuid == uuid)
-        if lock:
-            statement = statement.with_for_update(of=model)
         record = db.session.scalars(statement).unique().one_or_none()
         if record is None:
             raise not_found()

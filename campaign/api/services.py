@@ -22,6 +22,7 @@ from campaign.api.inputs import (
     event_kind,
     event_status,
     moment,
+    tag_name,
     tags_to_add,
     target_name,
     text,
@@ -30,6 +31,7 @@ from campaign.api.inputs import (
 )
 from campaign.api.models import PersonProfile
 from campaign.api.scope import uuid_from
+from campaign.campaigns.models import Campaign
 from campaign.db import utcnow
 from campaign.events import rsvps
 from campaign.events import services as events
@@ -63,19 +65,13 @@ def campaign_for(scope, body):
     identifier = body.get("placard:campaign")
     if identifier is None:
         if len(scope.campaign_ids) == 1:
-            return scope.campaign(_only_campaign_uuid(scope))
+            return db.session.get(Campaign, scope.campaign_ids[0])
         raise ApiError(400, _("This token covers several campaigns: say which one in "
                               "placard:campaign (the identifier of its list)."), "placard:campaign")
     if not isinstance(identifier, str) or uuid_from(identifier) is None:
         raise ApiError(400, _("placard:campaign must be a list's identifier, such as "
                               "placard:<uuid>."), "placard:campaign")
     return scope.campaign(identifier)
-
-
-def _only_campaign_uuid(scope):
-    from campaign.campaigns.models import Campaign
-
-    return db.session.scalar(select(Campaign.uuid).where(Campaign.id == scope.campaign_ids[0]))
 
 
 # --- People ---------------------------------------------------------------------------------
@@ -92,9 +88,7 @@ def person_signup(scope, body, *, now=None):
     supporter = db.session.get(Supporter, find_or_create_supporter_id(person.email,
                                                                       person.locale or "en"))
     _update_profile(_profile(campaign, supporter), person)
-    subscription = db.session.scalars(
-        select(Subscription).where(Subscription.supporter_id == supporter.id,
-                                   Subscription.campaign_id == campaign.id)).one_or_none()
+    subscription = _subscription(supporter, campaign)
     if person.email_status == "unsubscribed":
         if subscription is None:
             # Known to the campaign, and not on its list.
@@ -104,12 +98,25 @@ def person_signup(scope, body, *, now=None):
                 consent_source=source_label(scope.token), unsubscribed_at=now))
         else:
             unsubscribe(subscription, now=now)
-    elif subscription is None or subscription.status != SubscriptionStatus.UNSUBSCRIBED:
-        record_consent(supporter, campaign, vouched_consent_wording(scope.token),
-                       source_label(scope.token), now)
+    else:
+        _subscribe_unless_they_left(scope, supporter, campaign, subscription, now)
     apply_tags(campaign, supporter.id, names)
     db.session.flush()
     return supporter
+
+
+def _subscription(supporter, campaign):
+    return db.session.scalars(
+        select(Subscription).where(Subscription.supporter_id == supporter.id,
+                                   Subscription.campaign_id == campaign.id)).one_or_none()
+
+
+def _subscribe_unless_they_left(scope, supporter, campaign, subscription, now):
+    """Put the person on the campaign's list on the token's word, unless they left it: a
+    sync tool resending old data must not undo a supporter's own choice."""
+    if subscription is None or subscription.status != SubscriptionStatus.UNSUBSCRIBED:
+        record_consent(supporter, campaign, vouched_consent_wording(scope.token),
+                       source_label(scope.token), now)
 
 
 def _profile(campaign, supporter):
@@ -159,12 +166,8 @@ def update_person(scope, supporter, body, *, now=None):
             unsubscribe(subscription, now=now)
     elif status == "subscribed":
         campaign = campaign_for(scope, body)
-        subscription = db.session.scalars(select(Subscription).where(
-            Subscription.supporter_id == supporter.id,
-            Subscription.campaign_id == campaign.id)).one_or_none()
-        if subscription is None or subscription.status != SubscriptionStatus.UNSUBSCRIBED:
-            record_consent(supporter, campaign, vouched_consent_wording(scope.token),
-                           source_label(scope.token), now)
+        _subscribe_unless_they_left(scope, supporter, campaign, _subscription(supporter, campaign),
+                                    now)
     db.session.flush()
     return supporter
 
@@ -199,10 +202,12 @@ def record_signature(scope, petition, body, *, now=None):
     if outcome == signing.SignOutcome.NOT_COUNTED:
         raise ApiError(409, _("The organizers set this person's signature aside; it is not "
                               "counted and cannot be recorded again."))
-    supporter_id = find_or_create_supporter_id(person.email, details.locale)
-    apply_tags(petition.campaign, supporter_id, names)
-    return db.session.scalars(select(Signature).where(
-        Signature.petition_id == petition.id, Signature.supporter_id == supporter_id)).one()
+    signature = db.session.scalars(
+        select(Signature).join(Supporter, Signature.supporter_id == Supporter.id)
+        .where(Signature.petition_id == petition.id, Supporter.email_key == person.email.lower())
+    ).one()
+    apply_tags(petition.campaign, signature.supporter_id, names)
+    return signature
 
 
 def record_attendance(scope, event, body, *, now=None):
@@ -224,10 +229,11 @@ def record_attendance(scope, event, body, *, now=None):
         rsvps.rsvp_to_event(event, details, now=now, vouched=not send_email)
     except rsvps.EventClosed:
         raise ApiError(409, _("This event takes no more RSVPs.")) from None
-    supporter_id = find_or_create_supporter_id(person.email, details.locale)
-    apply_tags(event.campaign, supporter_id, names)
-    return db.session.scalars(select(Rsvp).where(
-        Rsvp.event_id == event.id, Rsvp.supporter_id == supporter_id)).one()
+    rsvp = db.session.scalars(
+        select(Rsvp).join(Supporter, Rsvp.supporter_id == Supporter.id)
+        .where(Rsvp.event_id == event.id, Supporter.email_key == person.email.lower())).one()
+    apply_tags(event.campaign, rsvp.supporter_id, names)
+    return rsvp
 
 
 # --- Petitions and events -----------------------------------------------------------------------
@@ -325,8 +331,6 @@ def update_event(scope, event, body, *, now=None):
 # --- Tags ---------------------------------------------------------------------------------------
 
 def create_tag(scope, body):
-    from campaign.api.inputs import tag_name
-
     return find_or_create_tag(campaign_for(scope, body), tag_name(body, "name"))
 
 

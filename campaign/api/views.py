@@ -266,12 +266,8 @@ def signature(petition_id, signature_id):
 # --- Events and attendances ---------------------------------------------------------------------
 
 def _events(events):
-    return [resources.event_resource(event, total_accepted=_total_accepted(event.id))
+    return [resources.event_resource(event, total_accepted=confirmed_headcount(event.id))
             for event in events]
-
-
-def _total_accepted(event_id):
-    return confirmed_headcount(event_id)
 
 
 @bp.get("/events")
