@@ -1,8 +1,10 @@
-"""Column helpers shared by every feature's models."""
+"""Column and transaction helpers shared by every feature."""
 
+import select
 import uuid
 from datetime import UTC, date, datetime
 
+from psycopg import pq
 from sqlalchemy import DateTime, String, TypeDecorator, func, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
@@ -141,3 +143,48 @@ def utc_iso_text(column):
 def as_date(value):
     """A day as :func:`utc_day` returned it (a date on PostgreSQL, a string on SQLite)."""
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+class CommitFailed(Exception):
+    """The database refused a COMMIT that :func:`commit_alongside` had already sent."""
+
+
+def commit_alongside(action):
+    """Commit the session's transaction and run ``action()`` at the same moment.
+
+    For a step that must be recorded exactly when it happens outside the
+    database (a mailing's final "." to the SMTP server): on PostgreSQL the COMMIT
+    is sent, ``action()`` runs while it is in flight, and only then is the answer
+    awaited. Once the COMMIT has left this process the server carries it out even
+    if the process dies, so a crash can only fall between two socket writes, not
+    across a commit's round trip and disk flush. Elsewhere (SQLite), the commit
+    comes first. ``action()``'s exception, if any, is raised after the commit's
+    answer has been read; a refused COMMIT raises :class:`CommitFailed`.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.commit()
+        action()
+        return
+    pgconn = connection.connection.driver_connection.pgconn
+    pgconn.send_query(b"COMMIT")
+    # psycopg's connections are non-blocking: flush what the kernel did not take.
+    while pgconn.flush():
+        select.select([pgconn.socket], [pgconn.socket], [])
+        pgconn.consume_input()
+    try:
+        action()
+    finally:
+        failure = None
+        while (result := pgconn.get_result()) is not None:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                failure = (result.error_message or b"").decode(errors="replace")
+            elif result.command_status != b"COMMIT":
+                # An aborted transaction answers COMMIT with ROLLBACK, and no error.
+                failure = "the transaction was rolled back"
+        if failure is not None:
+            db.session.rollback()
+            raise CommitFailed(failure.strip())
+        # The transaction is over; psycopg sees that and SQLAlchemy's commit only ends
+        # its own bookkeeping (psycopg does not send a second COMMIT when idle).
+        db.session.commit()

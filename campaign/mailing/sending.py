@@ -13,6 +13,7 @@ and asks for new batches, so a lost job or a Redis restart costs nothing.
 """
 
 import dataclasses
+import functools
 import logging
 import math
 import secrets
@@ -22,7 +23,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, func, insert, literal, select, update
 
-from campaign.db import prepared, utcnow
+from campaign.db import commit_alongside, prepared, utcnow
 from campaign.errors import DomainError
 from campaign.extensions import db
 from campaign.jobs import dispatch_after_commit
@@ -153,12 +154,17 @@ def _mark_sent_statement():
                     attempts=Delivery.attempts + 1, claim="", claimed_until=None, last_error=""))
 
 
-def _mark_sent(delivery_id, claim):
+def _hand_over(delivery_id, claim, write_end):
+    """Mark a delivery sent and, as that commits, write the end of its message; False
+    (and nothing written) if the delivery may no longer be sent."""
     statement = prepared("mailing-mark-sent", _mark_sent_statement)
     result = db.session.connection().execute(
         statement, {"delivery_id": delivery_id, "held_by": claim, "now": utcnow()})
-    db.session.commit()
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        db.session.rollback()
+        return False
+    commit_alongside(write_end)
+    return True
 
 
 def _settle(delivery_id, held_by, **values):
@@ -264,7 +270,7 @@ def _send_claimed(mailing_id, recipients, claim, transport, writer, pace, deadli
         payload = writer.write(recipient)
         try:
             transport.send(payload, writer.sender, recipient.email,
-                           lambda recipient=recipient: _mark_sent(recipient.delivery_id, claim),
+                           functools.partial(_hand_over, recipient.delivery_id, claim),
                            name=f"mailing-{mailing_id}-{recipient.delivery_id}")
             result.sent += 1
         except Abandoned:

@@ -1,12 +1,15 @@
 """Sending a mailing's messages in batches, over one connection per batch.
 
 Each message is handed over in a way that makes a crash cost no message and send
-none twice: the delivery is marked sent in the database *after* the message's
-content has gone to the server but *before* the final "." that completes it.
-If the worker dies before that mark, the server never receives the end of the
-message and discards it, and the delivery is sent again; after the mark, only
-the one write of "." remains. (The reverse order — send, then mark — leaves a
-window of a round trip and a commit in which a crash sends the message twice.)
+none twice: once the message's content has gone to the server, the delivery's
+mark "sent" is committed and the final "." that completes the message is written
+at the same moment (the COMMIT is in flight while the "." is written; see
+:func:`campaign.db.commit_alongside`). If the worker dies before that, the server
+never receives the end of the message and discards it, and the delivery is sent
+again; after it, both the mark and the "." have left the process and the kernel
+delivers them. (Sending first and marking after leaves a window of a round trip
+and a commit in which a crash sends the message twice; marking first and
+sending after, one in which a crash loses it.)
 """
 
 import os
@@ -69,11 +72,12 @@ class SmtpBatch:
             self.smtp.close()
             self.smtp = None
 
-    def send(self, payload, sender, recipient, mark_sent, name):
-        """Send ``payload`` (the message's bytes, CRLF line ends); ``mark_sent()`` is called
-        at the point of no return and must
-        return False if the delivery is no longer ours. Raises TransientMailError,
-        PermanentMailError (with the server's answer) or Abandoned."""
+    def send(self, payload, sender, recipient, hand_over, name):
+        """Send ``payload`` (the message's bytes, CRLF line ends). At the point of no
+        return, ``hand_over(write_end)`` marks the delivery sent and calls ``write_end()``
+        as it commits, or returns False (without calling it) if the delivery is no
+        longer ours. Raises TransientMailError, PermanentMailError (with the server's
+        answer) or Abandoned."""
         if self.smtp is None:
             self._connect()
         smtp = self.smtp
@@ -92,10 +96,9 @@ class SmtpBatch:
             if not payload.endswith(b"\r\n"):
                 payload += b"\r\n"
             smtp.send(payload)
-            if not mark_sent():
+            if not hand_over(lambda: smtp.send(b".\r\n")):
                 self._drop()
                 raise Abandoned()
-            smtp.send(b".\r\n")
             code, answer = smtp.getreply()
         except (OSError, smtplib.SMTPServerDisconnected) as error:
             self._drop()
@@ -117,8 +120,8 @@ class FolderBatch:
     def __exit__(self, *exc_info):
         pass
 
-    def send(self, payload, sender, recipient, mark_sent, name):
-        if not mark_sent():
+    def send(self, payload, sender, recipient, hand_over, name):
+        if not hand_over(lambda: None):
             raise Abandoned()
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         with os.fdopen(handle, "wb") as file:
