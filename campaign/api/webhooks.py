@@ -1,7 +1,9 @@
 """Webhooks: each new confirmed signature and attendance, POSTed to the organizers' endpoints.
 
 The notice is written in the transaction that confirms (:func:`queue_webhooks`):
-one delivery row per active endpoint of the campaign, dispatched after commit.
+one delivery row per active endpoint of the campaign, dispatched after commit
+(an imported sheet of paper signatures writes its rows in bulk and leaves them to
+the periodic sweep: :func:`queue_webhooks_in_bulk`).
 Each attempt claims its row with one conditional UPDATE (pending, due, and not
 held by another worker: the claim pushes ``next_attempt_at`` past the time an
 attempt may take), so a delivery is never sent twice at once, whichever of the
@@ -31,7 +33,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from campaign.accounts import audit
 from campaign.api.models import (
@@ -215,11 +217,33 @@ def queue_webhooks(kind, record, *, now=None):
     "signature" (a Signature) or "attendance" (an Rsvp). Flushes. Returns the ids."""
     if kind not in KINDS:
         raise ValueError(f"unknown webhook kind {kind!r}")
-    endpoint_ids = db.session.scalars(
-        select(WebhookEndpoint.id).where(WebhookEndpoint.campaign_id == _campaign_id(kind, record),
-                                         WebhookEndpoint.is_active.is_(True))).all()
     now = now or utcnow()
-    return [_insert_delivery(endpoint_id, kind, record.id, now) for endpoint_id in endpoint_ids]
+    return [_insert_delivery(endpoint_id, kind, record.id, now)
+            for endpoint_id in _active_endpoint_ids(_campaign_id(kind, record))]
+
+
+def queue_webhooks_in_bulk(kind, campaign_id, record_ids, *, now=None):
+    """Write the deliveries of records made many at once (an imported sheet of paper
+    signatures), in the caller's transaction, without a job each: the periodic sweep
+    sends them within WEBHOOK_SWEEP_SECONDS, so an import of thousands neither
+    publishes thousands of jobs nor, in the embedded mode, holds the upload's request
+    while they are sent. Returns how many deliveries were written."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown webhook kind {kind!r}")
+    now = now or utcnow()
+    rows = [{"endpoint_id": endpoint_id, "kind": kind, "record_id": record_id,
+             "status": WebhookDeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
+             "last_error": "", "created_at": now}
+            for endpoint_id in _active_endpoint_ids(campaign_id) for record_id in record_ids]
+    if rows:
+        db.session.execute(insert(WebhookDelivery), rows)
+    return len(rows)
+
+
+def _active_endpoint_ids(campaign_id):
+    return db.session.scalars(
+        select(WebhookEndpoint.id).where(WebhookEndpoint.campaign_id == campaign_id,
+                                         WebhookEndpoint.is_active.is_(True))).all()
 
 
 def _insert_delivery(endpoint_id, kind, record_id, now):

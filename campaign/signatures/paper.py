@@ -6,7 +6,8 @@ without an address the same names and postal code) are skipped and listed.
 Paper signatures are confirmed at once and back none of the demands: the sheet
 does not say which ones the signer backed. Signers get no email, except those
 who gave an address and ticked the consent box: they get one email asking them
-to confirm they want the campaign's updates (double opt-in).
+to confirm they want the campaign's updates (double opt-in). Each imported
+signature goes to the campaign's webhooks like any other confirmed signature.
 """
 
 import csv
@@ -21,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 
 from campaign.accounts.audit import record
+from campaign.api.webhooks import queue_webhooks_in_bulk
 from campaign.db import utcnow
 from campaign.errors import DomainError
 from campaign.extensions import db
@@ -287,8 +289,12 @@ def import_paper_signatures(petition, data, *, label, actor, locale="en", now=No
             "invalidated_reason": "", "anonymised_at": None, "created_at": now,
             "updated_at": now,
         })
+    signature_ids = []
+    table = Signature.__table__
     for start in range(0, len(values), _CHUNK):
-        db.session.execute(insert(Signature.__table__), values[start:start + _CHUNK])
+        signature_ids += db.session.scalars(insert(table).returning(table.c.id),
+                                            values[start:start + _CHUNK]).all()
+    queue_webhooks_in_bulk("signature", petition.campaign_id, signature_ids, now=now)
     # Paper signatures back none of the demands: the sheet does not say which.
     change_confirmed_count(petition.id, len(fresh))
     report.imported = len(fresh)

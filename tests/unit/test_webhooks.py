@@ -17,6 +17,7 @@ from campaign.extensions import db
 from campaign.jobs import run_job
 from campaign.privacy.erasure import erase_supporter
 from campaign.signatures.models import Signature
+from campaign.signatures.paper import import_paper_signatures
 from campaign.signatures.services import sign_petition
 from tests.conftest import Outbox
 from tests.factories import make_petition, signer
@@ -124,6 +125,36 @@ def test_only_the_campaigns_active_endpoints_hear_and_a_pending_signature_sends_
         db.session.commit()
         _confirmed_signature(petition)
         assert receiver.requests == [] and _deliveries() == []
+
+
+def test_imported_paper_signatures_are_sent_by_the_sweep_each_once(hook_app):
+    with hook_app.test_request_context(), WebhookReceiver() as receiver:
+        petition = make_petition()
+        _endpoint(petition.campaign, receiver.url)
+        off, _secret = _endpoint(petition.campaign, receiver.url + "?off")
+        off.is_active = False
+        db.session.commit()
+        sheet = ("first_name,last_name,email,postal_code,country,comment,mailing_consent\n"
+                 "Zoé,Durand,zoe@example.org,M5V 2T6,CA,,\n"
+                 "Max,Muster,,10115,DE,,\n"
+                 "Ana,Lima,ana@example.org,01310,BR,Bravo,yes\n").encode()
+        report = import_paper_signatures(petition, sheet, label="Market", actor=None)
+        db.session.commit()
+        assert report.imported == 3
+
+        # No job each (thousands of rows would be thousands of jobs): the sweep sends them.
+        assert receiver.requests == []
+        deliveries = _deliveries()
+        imported = db.session.scalars(select(Signature).where(Signature.source.like("paper:%"))
+                                      .order_by(Signature.id)).all()
+        assert sorted(d.record_id for d in deliveries) == [s.id for s in imported]
+        run_job("placard.webhooks.sweep")
+        run_job("placard.webhooks.sweep")
+        sent = [request.json()[0]["osdi:signature"] for request in receiver.requests]
+        assert sorted(item["identifiers"][0] for item in sent) == sorted(
+            f"placard:{s.uuid}" for s in imported)
+        assert sorted(item["person"]["given_name"] for item in sent) == ["Ana", "Max", "Zoé"]
+        assert {d.status for d in _deliveries()} == {WebhookDeliveryStatus.SUCCEEDED}
 
 
 def test_failures_are_retried_later_with_a_growing_delay_until_one_succeeds(hook_app):
