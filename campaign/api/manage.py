@@ -16,12 +16,14 @@ from campaign.api.models import TOKEN_NAME_MAX
 from campaign.campaigns.forms import keep_under, no_control_characters
 from campaign.campaigns.services import list_managed_campaigns
 from campaign.extensions import db
+from campaign.once import FormKeyField, draw_form_key, give_form_key, spend_form_key
 from campaign.text import clean_line
 
 bp = Blueprint("api_manage", __name__, url_prefix="/organize")
 
 SCOPE_ALL = "all"
 SCOPE_SOME = "some"
+FORM_PURPOSE = "api-token"
 
 
 class CampaignCheckboxes(SelectMultipleField):
@@ -38,6 +40,7 @@ class TokenForm(FlaskForm):
         SelectChoice(SCOPE_ALL, _l("All my campaigns, including those I organize later")),
         SelectChoice(SCOPE_SOME, _l("Only the campaigns ticked below"))])
     campaigns = CampaignCheckboxes(_l("Campaigns this token may use"), validate_choice=False)
+    form_key = FormKeyField()
 
 
 def me():
@@ -45,7 +48,7 @@ def me():
 
 
 def _token_form(**kwargs):
-    form = TokenForm(**kwargs)
+    form = give_form_key(TokenForm(**kwargs), FORM_PURPOSE)
     form.campaigns.choices = [SelectChoice(str(campaign.id), campaign.title)
                               for campaign in list_managed_campaigns(me())]
     return form
@@ -91,12 +94,18 @@ def create_token():
     form = _token_form()
     if not form.validate_on_submit():
         return _tokens_page(form, status=422)
+    if not spend_form_key(FORM_PURPOSE, form.form_key.data):
+        flash(_("This form had already been sent, so no second token was made. A token's "
+                "secret is shown only once: if you did not copy it, revoke that token and make "
+                "a new one."))
+        return _tokens_page(_token_form(formdata=None), status=409)
     try:
         token, secret = api_tokens.create_token(me(), form.name.data, _campaign_ids(form))
     except api_tokens.ApiTokenError as problem:
         db.session.rollback()
         field = form.campaigns if isinstance(problem, api_tokens.TokenScopeInvalid) else form.name
         field.errors = [*field.errors, problem.message]
+        form.form_key.data = draw_form_key(FORM_PURPOSE)  # nothing was made: it may be sent again
         return _tokens_page(form, status=problem.status_code)
     db.session.commit()
     return _tokens_page(_token_form(formdata=None), new_token=token, new_secret=secret)

@@ -17,6 +17,7 @@ from campaign.api import webhooks
 from campaign.api.models import WEBHOOK_URL_MAX, WebhookDeliveryStatus
 from campaign.campaigns.forms import keep_under
 from campaign.extensions import db
+from campaign.once import FormKeyField, draw_form_key, give_form_key, spend_form_key
 
 bp = Blueprint("webhooks_manage", __name__, url_prefix="/organize")
 
@@ -25,6 +26,14 @@ class WebhookForm(FlaskForm):
     url = StringField(_l("Address (URL)"), filters=[lambda value: (value or "").strip()],
                       validators=[DataRequired(_l("Please give the address to send to.")),
                                   keep_under(WEBHOOK_URL_MAX)])
+    form_key = FormKeyField()
+
+
+FORM_PURPOSE = "webhook"
+
+
+def _webhook_form(**kwargs):
+    return give_form_key(WebhookForm(**kwargs), FORM_PURPOSE)
 
 
 def me():
@@ -97,7 +106,7 @@ def _back(endpoint):
 @organizer_required
 def webhooks_list(campaign_id):
     campaign = managed_campaign_or_404(current_user, campaign_id)
-    return _endpoints_page(campaign, WebhookForm(formdata=None))
+    return _endpoints_page(campaign, _webhook_form(formdata=None))
 
 
 @bp.post("/campaigns/<int:campaign_id>/webhooks")
@@ -108,17 +117,23 @@ def add_webhook(campaign_id):
     # organizer types their password again if it has been a while.
     if not password_is_fresh():
         return confirm_password_redirect()
-    form = WebhookForm()
+    form = _webhook_form()
     if not form.validate_on_submit():
         return _endpoints_page(campaign, form, status=422)
+    if not spend_form_key(FORM_PURPOSE, form.form_key.data):
+        flash(_("This form had already been sent, so the webhook was not added a second time. "
+                "Its secret is shown only once: if you did not copy it, make a new one on the "
+                "webhook's page."))
+        return _endpoints_page(campaign, _webhook_form(formdata=None), status=409)
     try:
         endpoint, secret = webhooks.register_endpoint(campaign, form.url.data, actor=me())
     except webhooks.WebhookUrlRefused as problem:
         db.session.rollback()
         form.url.errors = [*form.url.errors, refusal_message(problem)]
+        form.form_key.data = draw_form_key(FORM_PURPOSE)  # nothing was made: it may be sent again
         return _endpoints_page(campaign, form, status=422)
     db.session.commit()
-    return _endpoints_page(campaign, WebhookForm(formdata=None), new_endpoint=endpoint,
+    return _endpoints_page(campaign, _webhook_form(formdata=None), new_endpoint=endpoint,
                            new_secret=secret)
 
 

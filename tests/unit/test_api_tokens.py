@@ -28,6 +28,7 @@ from campaign.campaigns.models import Campaign
 from campaign.extensions import db
 from tests.factories import make_campaign
 from tests.factories_accounts import login, make_user
+from tests.support.forms import FORM_KEY, form_key, send_form
 
 SECRET = re.compile(r"plc_[A-Za-z0-9_\-]{40}")
 T0 = datetime(2031, 5, 10, 12, tzinfo=UTC)
@@ -249,7 +250,7 @@ def test_the_page_explains_the_header_and_is_in_the_organizer_menu(ana_client):
 
 
 def test_a_new_tokens_secret_is_shown_once(app, world, ana_client):
-    made = ana_client.post("/organize/api-tokens", data={"name": "CRM", "scope": "all"})
+    made = send_form(ana_client, "/organize/api-tokens", {"name": "CRM", "scope": "all"})
     assert made.status_code == 200
     assert made.headers["Cache-Control"] == "no-store"
     secret = SECRET.search(made.text).group(0)
@@ -264,12 +265,51 @@ def test_a_new_tokens_secret_is_shown_once(app, world, ana_client):
 
 
 def test_a_token_limited_to_chosen_campaigns_can_be_made(app, world, ana_client):
-    made = ana_client.post("/organize/api-tokens", data={
+    made = send_form(ana_client, "/organize/api-tokens", {
         "name": "Housing bot", "scope": "some", "campaigns": [str(world["housing"])]})
     assert made.status_code == 200
     with app.app_context():
         token = authenticate(SECRET.search(made.text).group(0))
         assert scope_of(token) == {world["housing"]}
+
+
+def test_sending_the_form_again_makes_no_second_token(app, world, ana_client):
+    """A reload of the page that shows the secret, or Back then Forward, sends the same form."""
+    data = {"name": "CRM", "scope": "all", "form_key": form_key(ana_client, "/organize/api-tokens")}
+    made = ana_client.post("/organize/api-tokens", data=data)
+    assert made.status_code == 200 and SECRET.search(made.text)
+    again = ana_client.post("/organize/api-tokens", data=data)
+    assert again.status_code == 409
+    assert "already been sent, so no second token was made" in again.text
+    assert not SECRET.search(again.text)
+    # A form sent without its key (not from the page) makes nothing either.
+    assert ana_client.post("/organize/api-tokens", data={"name": "CRM", "scope": "all"}).status_code == 409
+    with app.app_context():
+        assert token_count() == 1
+    # The page answered with a fresh form, which works.
+    fresh = FORM_KEY.search(again.text).group(1)
+    assert fresh != data["form_key"]
+    assert ana_client.post("/organize/api-tokens", data={**data, "form_key": fresh}).status_code == 200
+    with app.app_context():
+        assert token_count() == 2
+
+
+def test_two_forms_open_in_two_tabs_each_make_their_token(app, world, ana_client):
+    first, second = (form_key(ana_client, "/organize/api-tokens") for _tab in range(2))
+    for name, key in (("One", first), ("Two", second)):
+        made = ana_client.post("/organize/api-tokens", data={"name": name, "scope": "all", "form_key": key})
+        assert made.status_code == 200
+    with app.app_context():
+        assert token_count() == 2
+
+
+def test_a_refused_form_can_be_corrected_and_sent_again(app, world, ana_client):
+    refused = send_form(ana_client, "/organize/api-tokens", {"name": "CRM", "scope": "some"})
+    assert refused.status_code == 422
+    key = FORM_KEY.search(refused.text).group(1)
+    made = ana_client.post("/organize/api-tokens", data={
+        "name": "CRM", "scope": "some", "campaigns": [str(world["housing"])], "form_key": key})
+    assert made.status_code == 200 and SECRET.search(made.text)
 
 
 def test_making_a_token_first_asks_for_the_password_again(app, world):
@@ -295,7 +335,7 @@ def test_making_a_token_first_asks_for_the_password_again(app, world):
 def test_bad_token_forms_are_refused_and_make_nothing(app, world, ana_client, data, message):
     if data.get("campaigns") == ["rivers"]:
         data = {**data, "campaigns": [str(world["housing"]), str(world["rivers"])]}
-    response = ana_client.post("/organize/api-tokens", data=data)
+    response = send_form(ana_client, "/organize/api-tokens", data)
     assert response.status_code == 422
     assert message in response.text
     assert not SECRET.search(response.text)
@@ -361,7 +401,9 @@ def test_the_forms_need_their_csrf_token(make_app):
         assert authenticate(secret) is not None
     page = client.get("/organize/api-tokens").text
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    made = client.post("/organize/api-tokens", data={"name": "CRM", "scope": "all", "csrf_token": csrf})
+    key = FORM_KEY.search(page).group(1)
+    made = client.post("/organize/api-tokens",
+                       data={"name": "CRM", "scope": "all", "csrf_token": csrf, "form_key": key})
     assert made.status_code == 200 and SECRET.search(made.text)
     revoked = client.post(f"/organize/api-tokens/{token_id}/revoke", data={"csrf_token": csrf})
     assert revoked.status_code == 303

@@ -23,6 +23,7 @@ from tests.conftest import Outbox
 from tests.factories import make_petition, signer
 from tests.factories_accounts import login, make_user
 from tests.factories_events import make_event, make_rsvp
+from tests.support.forms import form_key, send_form
 from tests.support.webhook_receiver import WebhookReceiver
 
 
@@ -362,7 +363,7 @@ def test_an_organizer_adds_a_webhook_sees_its_secret_once_and_tests_it(hook_app)
         page = client.get(f"/organize/campaigns/{campaign_id}/webhooks")
         assert page.status_code == 200 and "X-Placard-Signature" in page.text
 
-        added = client.post(f"/organize/campaigns/{campaign_id}/webhooks", data={"url": receiver.url})
+        added = send_form(client, f"/organize/campaigns/{campaign_id}/webhooks", {"url": receiver.url})
         assert added.status_code == 200
         assert added.headers["Cache-Control"] == "no-store"
         endpoint = db.session.scalars(select(WebhookEndpoint)).one()
@@ -391,12 +392,24 @@ def test_an_organizer_adds_a_webhook_sees_its_secret_once_and_tests_it(hook_app)
         assert db.session.scalars(select(WebhookDelivery)).all() == []
 
 
+def test_sending_the_add_form_again_adds_no_second_webhook(hook_app):
+    with hook_app.test_request_context():
+        petition = make_petition()
+        client, _user = _organizer_client(hook_app, petition.campaign)
+        path = f"/organize/campaigns/{petition.campaign.id}/webhooks"
+        data = {"url": "http://127.0.0.1:9/hook", "form_key": form_key(client, path)}
+        assert client.post(path, data=data).status_code == 200
+        again = client.post(path, data=data)
+        assert again.status_code == 409 and "was not added a second time" in again.text
+        assert len(db.session.scalars(select(WebhookEndpoint)).all()) == 1
+
+
 def test_a_private_address_is_refused_on_the_page(app):
     with app.test_request_context():
         petition = make_petition()
         client, _user = _organizer_client(app, petition.campaign)
-        refused = client.post(f"/organize/campaigns/{petition.campaign.id}/webhooks",
-                              data={"url": "https://127.0.0.1/hook"})
+        refused = send_form(client, f"/organize/campaigns/{petition.campaign.id}/webhooks",
+                            {"url": "https://127.0.0.1/hook"})
         assert refused.status_code == 422
         assert "private or reserved network" in refused.text
         assert db.session.scalars(select(WebhookEndpoint)).all() == []
