@@ -272,7 +272,7 @@ def create_phase(base, secret, petition_uuid, creates, threads, run, timeout):
             "p95_ms": percentile(latencies, 0.95) * 1000}
 
 
-def deep_page_probe(url, secret, pages, repeats=5):
+def deep_page_probe(url, secret, pages, repeats=5, **params):
     """The median time of one request for page 1, a middle page and the last page of
     ``url``, asked alone (no other load): what OFFSET and COUNT(*) cost as pages deepen."""
     session = session_for(secret)
@@ -281,7 +281,8 @@ def deep_page_probe(url, secret, pages, repeats=5):
         times = []
         for _ in range(repeats):
             started = time.perf_counter()
-            session.get(url, params={"per_page": PER_PAGE, "page": page}, timeout=60).raise_for_status()
+            session.get(url, params={"per_page": PER_PAGE, "page": page, **params},
+                        timeout=60).raise_for_status()
             times.append(time.perf_counter() - started)
         found[page] = statistics.median(times) * 1000
     return found
@@ -349,6 +350,12 @@ def main(argv=None):
         listed["people_probe_ms"] = people
         say("  GET /api/v2/people alone, median of 3: "
             + ", ".join(f"page {page:,} {ms:.1f} ms" for page, ms in people.items()))
+        # A sync tool's usual question: who changed since its last run (here: everyone).
+        changed = deep_page_probe(f"{base}/api/v2/people", secret, listed["pages"], repeats=3,
+                                  filter="modified_date gt '2000-01-01'")
+        listed["people_filtered_probe_ms"] = changed
+        say("  GET /api/v2/people?filter=modified_date gt … alone, median of 3: "
+            + ", ".join(f"page {page:,} {ms:.1f} ms" for page, ms in changed.items()))
 
         cpu_before = {pid: cpu_seconds(pid) for pid in workers}
         created = create_phase(base, secret, petition_uuid, options.creates, options.threads, run,

@@ -78,14 +78,16 @@ def page_and_size():
             _whole_number("per_page", MAX_PER_PAGE, MAX_PER_PAGE))
 
 
-def collection(name, statement, id_column, build, *, path):
+def collection(name, statement, id_column, build, *, path, dated_by=None):
     """One page of the records ``statement`` selects, as an OSDI collection.
 
     ``build(records)`` turns the page's records into resources (in one go, so it
     can fetch what they share with one query each). Ordered by ``id_column``.
+    ``dated_by``: for records whose dates are not their own columns (see
+    :func:`apply_filter`).
     """
     page, per_page = page_and_size()
-    statement = apply_filter(statement)
+    statement = apply_filter(statement, dated_by)
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     records = db.session.scalars(
         statement.order_by(id_column).offset((page - 1) * per_page).limit(per_page)).unique().all()
@@ -118,13 +120,16 @@ def _page_href(href, page, per_page):
 
 # --- Filters ------------------------------------------------------------------------------------
 
-def apply_filter(statement):
+def apply_filter(statement, dated_by=None):
     """``statement`` narrowed by the request's ``filter`` (``modified_date gt '…'``, joined
-    with ``and``), on the columns of the statement's own records."""
+    with ``and``), on the created_at and updated_at columns of the statement's own
+    records; or, for records whose dates are not their own columns, the statement
+    ``dated_by(conditions)`` makes, where ``conditions(created_at, updated_at)`` gives
+    the filter's conditions on the columns it passes."""
     text = request.args.get("filter", "")
     if not text.strip():
         return statement
-    entity = statement.column_descriptions[0]["entity"]
+    comparisons = []
     for part in _AND.split(text.strip()):
         match = _COMPARISON.match(part)
         if match is None or match["field"] not in FILTERABLE:
@@ -132,9 +137,16 @@ def apply_filter(statement):
                                   "modified_date gt '2026-07-27', joined with and; "
                                   "they compare modified_date or created_date with gt, lt or eq."),
                            "filter")
-        column = entity.updated_at if match["field"] == "modified_date" else entity.created_at
-        statement = statement.where(_comparison(column, match["operator"], match["value"]))
-    return statement
+        comparisons.append((match["field"], match["operator"], match["value"]))
+
+    def conditions(created_at, updated_at):
+        return [_comparison(updated_at if field == "modified_date" else created_at, operator, value)
+                for field, operator, value in comparisons]
+
+    if dated_by is not None:
+        return dated_by(conditions)
+    entity = statement.column_descriptions[0]["entity"]
+    return statement.where(*conditions(entity.created_at, entity.updated_at))
 
 
 def _comparison(column, operator, value):

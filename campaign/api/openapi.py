@@ -122,7 +122,9 @@ RECORDS = {
     "Person": _resource(
         "A person in the token's campaigns: someone who signed one of their petitions, answered "
         "one of their events, is or was on one of their mailing lists, or carries one of their "
-        "tags. Names, postal address and language are what those campaigns know of them.",
+        "tags. Names, postal address and language are what those campaigns know of them; "
+        "created_date is when those campaigns first heard of them and modified_date when "
+        "anything those campaigns hold of them last changed.",
         {"given_name": _string("Their given name; empty when not known."),
          "family_name": _string("Their family name; empty when not known."),
          "email_addresses": _array(ref("EmailAddress"), "Exactly one address.",

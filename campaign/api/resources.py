@@ -52,12 +52,13 @@ def iso(moment):
     return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
-def _common(record):
+def _common(record, dates=None):
+    created_at, updated_at = dates or (record.created_at, record.updated_at)
     return {
         "identifiers": [ID_PREFIX + record.uuid],
         "origin_system": ORIGIN_SYSTEM,
-        "created_date": iso(record.created_at),
-        "modified_date": iso(record.updated_at),
+        "created_date": iso(created_at),
+        "modified_date": iso(updated_at),
     }
 
 
@@ -82,12 +83,14 @@ class PersonDetails:
         return cls(given_name=rsvp.name, locale=rsvp.locale)
 
 
-def person_resource(supporter, *, subscribed, details):
+def person_resource(supporter, *, subscribed, details, dates):
     """A supporter as an OSDI person. ``subscribed``: on the mailing list of one of the
     campaigns the reader may see (an email status is always about someone's lists);
-    ``details``: the :class:`PersonDetails` the reader may see."""
+    ``details``: the :class:`PersonDetails` the reader may see; ``dates``: when those
+    campaigns first heard of the person and last changed what they hold of them
+    (``campaign.api.scope.person_dates``), never the shared record's."""
     return {
-        **_common(supporter),
+        **_common(supporter, dates),
         "given_name": details.given_name,
         "family_name": details.family_name,
         "email_addresses": [{"primary": True, "address": supporter.email,
@@ -125,9 +128,10 @@ def petition_resource(petition, *, total_signatures):
     }
 
 
-def signature_resource(signature, *, with_person=False, subscribed=False):
+def signature_resource(signature, *, with_person=False, subscribed=False, person_dates=None):
     """A confirmed or pending signature (``placard:status`` says which). ``with_person``
-    puts the signer inline under ``person``, as Action Network's webhooks do."""
+    puts the signer inline under ``person`` (with ``person_dates``), as Action
+    Network's webhooks do."""
     petition_uuid, person_uuid = signature.petition.uuid, signature.supporter.uuid
     resource = {
         **_common(signature),
@@ -144,7 +148,8 @@ def signature_resource(signature, *, with_person=False, subscribed=False):
     }
     if with_person:
         resource["person"] = person_resource(signature.supporter, subscribed=subscribed,
-                                             details=PersonDetails.of_signature(signature))
+                                             details=PersonDetails.of_signature(signature),
+                                             dates=person_dates)
     return resource
 
 
@@ -174,7 +179,7 @@ def event_resource(event, *, total_accepted):
     }
 
 
-def attendance_resource(rsvp, *, with_person=False, subscribed=False):
+def attendance_resource(rsvp, *, with_person=False, subscribed=False, person_dates=None):
     event_uuid, person_uuid = rsvp.event.uuid, rsvp.supporter.uuid
     resource = {
         **_common(rsvp),
@@ -188,7 +193,8 @@ def attendance_resource(rsvp, *, with_person=False, subscribed=False):
     }
     if with_person:
         resource["person"] = person_resource(rsvp.supporter, subscribed=subscribed,
-                                             details=PersonDetails.of_rsvp(rsvp))
+                                             details=PersonDetails.of_rsvp(rsvp),
+                                             dates=person_dates)
     return resource
 
 

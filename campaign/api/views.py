@@ -142,8 +142,9 @@ def _people(supporters):
     ids = [supporter.id for supporter in supporters]
     subscribed = scope().subscribed_ids(ids)
     details = scope().person_details(ids)
+    dates = scope().person_dates_of(ids)
     return [resources.person_resource(supporter, subscribed=supporter.id in subscribed,
-                                      details=details[supporter.id])
+                                      details=details[supporter.id], dates=dates[supporter.id])
             for supporter in supporters]
 
 
@@ -153,7 +154,8 @@ def _person(supporter):
 
 @bp.get("/people")
 def people():
-    return collection("people", scope().people(), Supporter.id, _people, path="people")
+    return collection("people", scope().people(), Supporter.id, _people, path="people",
+                      dated_by=scope().people_dated)
 
 
 @bp.post("/people")

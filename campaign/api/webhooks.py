@@ -381,6 +381,7 @@ def build_body(delivery):
     if delivery.kind == TEST_KIND:
         return _dumps([{"placard:test": _test_resource(delivery)}])
     from campaign.api.resources import attendance_resource, signature_resource
+    from campaign.api.scope import person_dates_of
     from campaign.events.models import Rsvp, RsvpStatus
     from campaign.signatures.models import Signature, SignatureStatus
 
@@ -389,15 +390,19 @@ def build_body(delivery):
         if (signature is None or signature.status != SignatureStatus.CONFIRMED
                 or signature.supporter_id is None or signature.supporter is None):
             return None
-        subscribed = _is_subscribed(signature.supporter_id, signature.petition.campaign_id)
-        resource = signature_resource(signature, with_person=True, subscribed=subscribed)
+        campaign_id = signature.petition.campaign_id
+        resource = signature_resource(
+            signature, with_person=True, subscribed=_is_subscribed(signature.supporter_id, campaign_id),
+            person_dates=person_dates_of([campaign_id], [signature.supporter_id])[signature.supporter_id])
         return _dumps([{"osdi:signature": resource}])
     rsvp = db.session.get(Rsvp, delivery.record_id)
     if rsvp is None or rsvp.status != RsvpStatus.CONFIRMED or rsvp.supporter is None:
         return None
-    subscribed = _is_subscribed(rsvp.supporter_id, rsvp.event.campaign_id)
-    return _dumps([{"osdi:attendance": attendance_resource(rsvp, with_person=True,
-                                                           subscribed=subscribed)}])
+    campaign_id = rsvp.event.campaign_id
+    resource = attendance_resource(
+        rsvp, with_person=True, subscribed=_is_subscribed(rsvp.supporter_id, campaign_id),
+        person_dates=person_dates_of([campaign_id], [rsvp.supporter_id])[rsvp.supporter_id])
+    return _dumps([{"osdi:attendance": resource}])
 
 
 def _is_subscribed(supporter_id, campaign_id):

@@ -383,6 +383,48 @@ def test_a_token_learns_nothing_a_person_told_another_campaign(api):
         assert (supporter.first_name, supporter.postal_code) == ("Secret", "H2X 1Y4")
 
 
+def test_a_persons_dates_are_their_campaigns_own_and_do_not_move_with_another(api):
+    """A person's created and modified dates are those of what the token's campaigns hold
+    of them: a signature elsewhere neither changes them nor brings them into a filter."""
+    from datetime import timedelta
+
+    from campaign.db import utcnow
+    from campaign.signatures.models import Supporter
+
+    long_ago = utcnow() - timedelta(days=400)
+    signed = api.post(f"/petitions/{api.petition_b}/signatures",
+                      signature_body(email="both@example.org"), api.token_b).json
+    person_id = signed["_links"]["osdi:person"]["href"].rsplit("/", 1)[1]
+    with api.app.app_context():
+        # B heard of them long ago; B's other signer is as old.
+        db.session.execute(Supporter.__table__.update().values(created_at=long_ago,
+                                                               updated_at=long_ago))
+        for model in (Signature, Subscription):
+            db.session.execute(model.__table__.update().values(created_at=long_ago,
+                                                               updated_at=long_ago))
+        db.session.commit()
+    before = api.get(f"/people/{person_id}", api.token_b).json
+    assert before["modified_date"].startswith(f"{long_ago:%Y-%m-%d}")
+    since = f"{utcnow() - timedelta(days=1):%Y-%m-%d}"
+    assert api.get(f"/people?filter=modified_date gt '{since}'", api.token_b).json["total_records"] == 0
+
+    # Now they sign A's petition, and their shared record changes (as when a signer
+    # confirms by their email link with a new postal code).
+    api.post(f"/petitions/{api.petition_a}/signatures", signature_body(email="both@example.org"))
+    with api.app.app_context():
+        db.session.execute(Supporter.__table__.update().values(updated_at=utcnow()))
+        db.session.commit()
+    after = api.get(f"/people/{person_id}", api.token_b).json
+    assert (after["created_date"], after["modified_date"]) == (
+        before["created_date"], before["modified_date"])
+    assert api.get(f"/people?filter=modified_date gt '{since}'", api.token_b).json["total_records"] == 0
+    assert api.get(f"/people?filter=created_date lt '{since}'", api.token_b).json["total_records"] == 2
+    # A sees the person as new, from its own signature.
+    seen_by_a = api.get(f"/people?filter=modified_date gt '{since}'").json
+    assert seen_by_a["total_records"] == 1
+    assert seen_by_a["_embedded"]["osdi:people"][0]["created_date"] >= since
+
+
 def test_what_the_api_noted_is_in_the_persons_data_copy_and_goes_with_erasure(api):
     api.post("/people", {"person": {"given_name": "Noted",
                                     "email_addresses": [{"address": "noted@example.org"}]},
