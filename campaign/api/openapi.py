@@ -453,8 +453,11 @@ ERRORS = {
     "400": ("BadRequest", _error("The request is refused as it is: the body or a query parameter "
                                  "is malformed or breaks a rule; field names it. Nothing is "
                                  "changed.")),
-    "401": ("Unauthorized", _error(f"No valid token in the {TOKEN_HEADER} header (missing, "
-                                   "revoked, or its owner can no longer use it).")),
+    "401": ("Unauthorized", _error(
+        f"No valid token in the {TOKEN_HEADER} header (missing, revoked, or its owner can no "
+        "longer use it).",
+        headers={"WWW-Authenticate": {"description": f"Always {TOKEN_HEADER} realm=\"Placard API\".",
+                                      "required": True, "schema": {"type": "string"}}})),
     "404": ("NotFound", _error("No such record, or not one this token may see (the two are not "
                                "told apart), or no such path.")),
     "405": ("MethodNotAllowed", _error("The path exists, but not with this method.")),

@@ -60,8 +60,10 @@ limiter.limit(rate_limit, key_func=_rate_limit_key)(bp)
 def _authenticate():
     token = authenticate(request.headers.get(TOKEN_HEADER, ""))
     if token is None:
+        # HTTP asks a 401 to name the way to authenticate; the scheme is the header's name.
         return error_response(401, _("A valid API token is needed, in the %(header)s header.",
-                                     header=TOKEN_HEADER))
+                                     header=TOKEN_HEADER),
+                              headers={"WWW-Authenticate": f'{TOKEN_HEADER} realm="Placard API"'})
     note_token_use(token)
     g.api_scope = Scope(token)
     return None

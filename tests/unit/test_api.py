@@ -87,6 +87,7 @@ def test_no_valid_token_is_a_401_in_json(api, token):
     response = api.call("GET", "/petitions", token)
     assert response.status_code == 401
     assert "OSDI-API-Token" in response.json["error"]
+    assert response.headers["WWW-Authenticate"] == 'OSDI-API-Token realm="Placard API"'
 
 
 def test_a_petition_reads_as_action_network_shows_it(api):
