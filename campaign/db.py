@@ -176,7 +176,7 @@ def commit_alongside(action):
         action()
     finally:
         failure = None
-        while (result := pgconn.get_result()) is not None:
+        while (result := _next_result(pgconn)) is not None:
             if result.status != pq.ExecStatus.COMMAND_OK:
                 failure = (result.error_message or b"").decode(errors="replace")
             elif result.command_status != b"COMMIT":
@@ -188,3 +188,13 @@ def commit_alongside(action):
         # The transaction is over; psycopg sees that and SQLAlchemy's commit only ends
         # its own bookkeeping (psycopg does not send a second COMMIT when idle).
         db.session.commit()
+
+
+def _next_result(pgconn):
+    """libpq's next result, waited for in ``select`` (which lets other threads run):
+    libpq's own wait in ``get_result`` would hold the GIL for the whole round trip."""
+    pgconn.consume_input()
+    while pgconn.is_busy():
+        select.select([pgconn.socket], [], [])
+        pgconn.consume_input()
+    return pgconn.get_result()

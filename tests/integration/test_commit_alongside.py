@@ -1,6 +1,9 @@
 """commit_alongside on PostgreSQL: the action runs while the COMMIT is in flight, and
 what the database answers is never lost."""
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import text
 
@@ -76,3 +79,39 @@ def test_an_aborted_transaction_is_not_taken_for_a_commit(app):
     with pytest.raises(CommitFailed, match="rolled back"):
         commit_alongside(lambda: None)
     assert _values() == []
+
+
+def test_other_threads_run_while_the_commit_is_awaited(app):
+    """Mailing workers send from several threads of one process: waiting for one thread's
+    COMMIT must not hold the others (libpq's own wait would keep the GIL)."""
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "CREATE OR REPLACE FUNCTION commit_alongside_slow() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.4); RETURN NULL; END $$"))
+        connection.execute(text(
+            "CREATE CONSTRAINT TRIGGER commit_alongside_slow AFTER INSERT ON commit_alongside_probe "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_alongside_slow()"))
+    wakeups, stop = [], threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            time.sleep(0.01)
+            wakeups.append(time.monotonic())
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        db.session.execute(text("INSERT INTO commit_alongside_probe VALUES (7)"))
+        started = time.monotonic()
+        commit_alongside(lambda: None)  # the trigger makes the COMMIT last 0.4 s
+        finished = time.monotonic()
+    finally:
+        stop.set()
+        ticker.join()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER commit_alongside_slow ON commit_alongside_probe"))
+            connection.execute(text("DROP FUNCTION commit_alongside_slow()"))
+    assert finished - started >= 0.35
+    assert _values() == [7]
+    # About 40 wakeups if the thread runs freely; none or one if the wait holds the GIL.
+    assert len([moment for moment in wakeups if started < moment < finished]) >= 10
