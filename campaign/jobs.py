@@ -38,6 +38,11 @@ JOBS = {
 # setting means CELERY_QUEUE). Bulk mailing must not delay confirmation emails.
 JOB_QUEUE_SETTINGS = {"placard.mailing.send_batch": "CELERY_MAILING_QUEUE"}
 
+# Jobs that wait on someone else's server for as long as it takes to answer. In the
+# embedded mode they run on the scheduler's thread (campaign.scheduler), so that a
+# slow webhook receiver never holds up the supporter's confirmation page.
+BACKGROUND_JOBS = frozenset({"placard.webhooks.deliver"})
+
 _PENDING_KEY = "placard_jobs_after_commit"
 
 
@@ -67,6 +72,10 @@ def dispatch_after_commit(name, *args):
 
 
 def _dispatch_now(app, name, args):
+    background = app.extensions.get("placard_scheduler")
+    if app.config["TASKS_EAGER"] and background is not None and name in BACKGROUND_JOBS:
+        background.submit(name, args)
+        return
     if app.config["TASKS_EAGER"]:
         # A fresh app context gives the job its own session, so SQLite is not
         # held by the request that asked for the job.

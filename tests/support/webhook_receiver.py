@@ -3,6 +3,7 @@
 import http.server
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 
 
@@ -18,12 +19,14 @@ class ReceivedRequest:
 
 @dataclass
 class WebhookReceiver:
-    """Answers each POST with the next status of ``statuses`` (the last one repeats), and
-    keeps every request. Use as a context manager; ``url`` is where it listens."""
+    """Answers each POST with the next status of ``statuses`` (the last one repeats), after
+    ``answer_after_seconds``, and keeps every request. Use as a context manager; ``url``
+    is where it listens."""
 
     statuses: list = field(default_factory=lambda: [200])
     headers_for: dict = field(default_factory=dict)
     requests: list = field(default_factory=list)
+    answer_after_seconds: float = 0.0  # a slow endpoint
 
     def __enter__(self):
         receiver = self
@@ -35,6 +38,7 @@ class WebhookReceiver:
                     receiver.requests.append(ReceivedRequest(self.path, dict(self.headers), body))
                     index = min(len(receiver.requests), len(receiver.statuses)) - 1
                     status = receiver.statuses[index]
+                time.sleep(receiver.answer_after_seconds)
                 self.send_response(status)
                 for name, value in receiver.headers_for.get(status, {}).items():
                     self.send_header(name, value)

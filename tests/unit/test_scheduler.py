@@ -48,3 +48,39 @@ def test_the_scheduler_sends_a_due_reminder_and_starts_once(make_app, tmp_path, 
     finally:
         running.stop()
     assert not running.thread.is_alive()
+
+
+def test_a_slow_webhook_receiver_does_not_hold_up_the_confirmation(make_app, tmp_path, monkeypatch):
+    """In the embedded mode the notice goes out from the scheduler's thread, not the request."""
+    from campaign.api import webhooks
+    from campaign.api.models import WebhookDelivery, WebhookDeliveryStatus
+    from campaign.signatures.services import sign_petition
+    from tests.factories import make_petition, signer
+    from tests.support.webhook_receiver import WebhookReceiver
+
+    monkeypatch.setattr(scheduler, "TICK_SECONDS", 0.05)
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hooks.sqlite'}",
+                   EMBEDDED_SCHEDULER=True, WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
+    with WebhookReceiver(answer_after_seconds=1.5) as receiver:
+        app.test_client().get("/healthz")  # starts the scheduler
+        running = app.extensions["placard_scheduler"]
+        try:
+            with app.test_request_context():
+                petition = make_petition()
+                webhooks.register_endpoint(petition.campaign, receiver.url, actor=None)
+                db.session.commit()
+                sign_petition(petition, signer(), vouched=True)
+                started = time.monotonic()
+                db.session.commit()  # confirms, and hands the notice over
+                assert time.monotonic() - started < 1.0
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with app.app_context():
+                    statuses = db.session.scalars(select(WebhookDelivery.status)).all()
+                if statuses == [WebhookDeliveryStatus.SUCCEEDED]:
+                    break
+                time.sleep(0.05)
+            assert statuses == [WebhookDeliveryStatus.SUCCEEDED]
+            assert len(receiver.requests) == 1
+        finally:
+            running.stop()
