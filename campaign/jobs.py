@@ -72,11 +72,11 @@ def dispatch_after_commit(name, *args):
 
 
 def _dispatch_now(app, name, args):
-    background = app.extensions.get("placard_scheduler")
-    if app.config["TASKS_EAGER"] and background is not None and name in BACKGROUND_JOBS:
-        background.submit(name, args)
-        return
     if app.config["TASKS_EAGER"]:
+        background = app.extensions.get("placard_scheduler")
+        if background is not None and name in BACKGROUND_JOBS:
+            background.submit(name, args)
+            return
         # A fresh app context gives the job its own session, so SQLite is not
         # held by the request that asked for the job.
         with app.app_context():

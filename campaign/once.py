@@ -11,13 +11,8 @@ a few per purpose so that the form can be open in several tabs.
 import secrets
 
 from flask import session
-from wtforms import HiddenField
 
 KEYS_KEPT = 5
-
-
-class FormKeyField(HiddenField):
-    """The hidden field that carries a form's key (rendered by ``form.hidden_tag()``)."""
 
 
 def _session_key(purpose):
@@ -33,7 +28,8 @@ def draw_form_key(purpose):
 
 
 def give_form_key(form, purpose):
-    """Draw a key for a form shown afresh (``form.form_key``); a form sent back keeps its own."""
+    """Draw a key for a form shown afresh; a form sent back keeps its own. The form carries
+    it in a ``form_key`` HiddenField (rendered by ``form.hidden_tag()``)."""
     if form.form_key.raw_data is None:  # not read from a sent form
         form.form_key.data = draw_form_key(purpose)
     return form

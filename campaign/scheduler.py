@@ -38,24 +38,24 @@ class EmbeddedScheduler:
         self.submitted.put((name, args))
         self.wake.set()
 
-    def _run_submitted(self):
+    def _run(self, name, args, why_harmless):
         from campaign.jobs import run_job
 
+        with self.app.app_context():
+            try:
+                run_job(name, *args)
+            except Exception:
+                log.exception("job %s%r failed on the scheduler's thread; %s", name, args, why_harmless)
+
+    def _run_submitted(self):
         while not self.stopped.is_set():
             try:
                 name, args = self.submitted.get_nowait()
             except queue.Empty:
                 return
-            with self.app.app_context():
-                try:
-                    run_job(name, *args)
-                except Exception:
-                    log.exception("job %s%r failed on the scheduler's thread; its sweep retries it",
-                                  name, args)
+            self._run(name, args, "its sweep retries it")
 
     def _loop(self):
-        from campaign.jobs import run_job
-
         next_run = {name: time.monotonic() + min(interval, FIRST_RUN_SECONDS)
                     for name, interval in self.entries}
         while not self.stopped.is_set():
@@ -68,11 +68,7 @@ class EmbeddedScheduler:
                 if time.monotonic() < next_run[name]:
                     continue
                 next_run[name] = time.monotonic() + interval
-                with self.app.app_context():
-                    try:
-                        run_job(name)
-                    except Exception:
-                        log.exception("periodic job %s failed; it runs again in %ss", name, interval)
+                self._run(name, (), f"it runs again in {interval}s")
 
 
 def start_embedded_scheduler(app):

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField
+from wtforms import HiddenField, RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -16,7 +16,7 @@ from campaign.api.models import TOKEN_NAME_MAX
 from campaign.campaigns.forms import keep_under, no_control_characters
 from campaign.campaigns.services import list_managed_campaigns
 from campaign.extensions import db
-from campaign.once import FormKeyField, draw_form_key, give_form_key, spend_form_key
+from campaign.once import draw_form_key, give_form_key, spend_form_key
 from campaign.text import clean_line
 
 bp = Blueprint("api_manage", __name__, url_prefix="/organize")
@@ -40,7 +40,7 @@ class TokenForm(FlaskForm):
         SelectChoice(SCOPE_ALL, _l("All my campaigns, including those I organize later")),
         SelectChoice(SCOPE_SOME, _l("Only the campaigns ticked below"))])
     campaigns = CampaignCheckboxes(_l("Campaigns this token may use"), validate_choice=False)
-    form_key = FormKeyField()
+    form_key = HiddenField()
 
 
 def me():

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired
 
 from campaign.accounts.access import managed_campaign_or_404
@@ -17,7 +17,7 @@ from campaign.api import webhooks
 from campaign.api.models import WEBHOOK_URL_MAX, WebhookDeliveryStatus
 from campaign.campaigns.forms import keep_under
 from campaign.extensions import db
-from campaign.once import FormKeyField, draw_form_key, give_form_key, spend_form_key
+from campaign.once import draw_form_key, give_form_key, spend_form_key
 
 bp = Blueprint("webhooks_manage", __name__, url_prefix="/organize")
 
@@ -26,7 +26,7 @@ class WebhookForm(FlaskForm):
     url = StringField(_l("Address (URL)"), filters=[lambda value: (value or "").strip()],
                       validators=[DataRequired(_l("Please give the address to send to.")),
                                   keep_under(WEBHOOK_URL_MAX)])
-    form_key = FormKeyField()
+    form_key = HiddenField()
 
 
 FORM_PURPOSE = "webhook"

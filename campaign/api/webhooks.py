@@ -231,9 +231,7 @@ def queue_webhooks_in_bulk(kind, campaign_id, record_ids, *, now=None):
     if kind not in KINDS:
         raise ValueError(f"unknown webhook kind {kind!r}")
     now = now or utcnow()
-    rows = [{"endpoint_id": endpoint_id, "kind": kind, "record_id": record_id,
-             "status": WebhookDeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
-             "last_error": "", "created_at": now}
+    rows = [_new_delivery(endpoint_id, kind, record_id, now)
             for endpoint_id in _active_endpoint_ids(campaign_id) for record_id in record_ids]
     if rows:
         db.session.execute(insert(WebhookDelivery), rows)
@@ -246,10 +244,15 @@ def _active_endpoint_ids(campaign_id):
                                          WebhookEndpoint.is_active.is_(True))).all()
 
 
+def _new_delivery(endpoint_id, kind, record_id, now):
+    """The columns of a delivery waiting for its first attempt, due at once."""
+    return {"endpoint_id": endpoint_id, "kind": kind, "record_id": record_id,
+            "status": WebhookDeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
+            "last_error": "", "created_at": now}
+
+
 def _insert_delivery(endpoint_id, kind, record_id, now):
-    delivery = WebhookDelivery(endpoint_id=endpoint_id, kind=kind, record_id=record_id,
-                               status=WebhookDeliveryStatus.PENDING, attempts=0,
-                               next_attempt_at=now, last_error="", created_at=now)
+    delivery = WebhookDelivery(**_new_delivery(endpoint_id, kind, record_id, now))
     db.session.add(delivery)
     db.session.flush()
     dispatch_after_commit("placard.webhooks.deliver", delivery.id)

@@ -10,6 +10,6 @@ def form_key(client, path):
     return FORM_KEY.search(client.get(path).text).group(1)
 
 
-def send_form(client, path, data, *, form_path=None):
-    """POST ``data`` to ``path`` with the key of the form shown at ``form_path`` (or ``path``)."""
-    return client.post(path, data={**data, "form_key": form_key(client, form_path or path)})
+def send_form(client, path, data):
+    """POST ``data`` to ``path`` with the key of the form the page at ``path`` shows."""
+    return client.post(path, data={**data, "form_key": form_key(client, path)})
